@@ -1,0 +1,21 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: { name: "unit", include: ["shared/**/*.test.ts", "sdk/**/*.test.ts"], environment: "node" },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", TOKEN_SECRET: "test-token-secret" } },
+          }),
+        ],
+        test: { name: "workers", include: ["test/**/*.test.ts", "wasm/**/*.test.ts", "durable-objects/**/*.test.ts", "workers/**/*.test.ts"] },
+      },
+    ],
+  },
+});
