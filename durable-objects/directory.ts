@@ -1,10 +1,114 @@
+/**
+ * One object per task × region: registers devices, assigns them to clusters, and
+ * answers check-ins. Clusters are filled to the task's target size in order; the
+ * latency-based k-means clustering of DESIGN §5 replaces this policy later.
+ */
 import { DurableObject } from "cloudflare:workers";
-export class Directory extends DurableObject {
-  async ping(): Promise<number> {
-    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (x)");
-    return this.ctx.storage.sql.exec("SELECT 1 AS one").one().one as number;
+import type { Region } from "../shared/regions";
+import { clusterName, clusterStub, regionStub } from "./stubs";
+
+export interface DirectoryTask {
+  task: string;
+  region: Region;
+  dim: number;
+  clusterSize: number;
+  deadlineSeconds: number;
+  coordinatorRegion: Region;
+}
+
+export interface Registration {
+  deviceId: string;
+  cluster: number;
+}
+
+export type CheckinDecision =
+  | { ok: true; action: "train"; version: number; round: number; deadlineAt: number }
+  | { ok: true; action: "wait"; version: number; round: number; retryAfterSeconds: number }
+  | { ok: false; reason: "unknown_device" };
+
+/** Share of the round deadline a cluster (resp. region) may hold a non-empty batch. */
+export const CLUSTER_WAIT_FRACTION = 0.5;
+export const REGION_WAIT_FRACTION = 0.25;
+
+export class Directory extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS devices (
+      id TEXT PRIMARY KEY, cluster INTEGER NOT NULL, registered_at INTEGER NOT NULL,
+      last_checkin INTEGER, assigned_version INTEGER)`);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS clusters (idx INTEGER PRIMARY KEY, members INTEGER NOT NULL)");
+  }
+
+  /**
+   * Registers a new device in the first cluster with room, creating one if needed, and
+   * tells the cluster (and, for a new cluster, the region) before answering, so the
+   * device's first upload finds both configured.
+   */
+  async register(t: DirectoryTask): Promise<Registration> {
+    const sql = this.ctx.storage.sql;
+    const deviceId = crypto.randomUUID();
+    const { cluster, members, created } = this.ctx.storage.transactionSync(() => {
+      const [open] = sql
+        .exec<{ idx: number; members: number }>(
+          "SELECT idx, members FROM clusters WHERE members < ? ORDER BY idx LIMIT 1",
+          t.clusterSize,
+        )
+        .toArray();
+      const [last] = sql.exec<{ idx: number | null }>("SELECT MAX(idx) AS idx FROM clusters").toArray();
+      const idx = open?.idx ?? (last?.idx ?? -1) + 1;
+      const count = (open?.members ?? 0) + 1;
+      sql.exec(
+        "INSERT INTO clusters (idx, members) VALUES (?, ?) ON CONFLICT (idx) DO UPDATE SET members = excluded.members",
+        idx,
+        count,
+      );
+      sql.exec("INSERT INTO devices (id, cluster, registered_at) VALUES (?, ?, ?)", deviceId, idx, Date.now());
+      return { cluster: idx, members: count, created: open === undefined };
+    });
+    const deadlineMs = t.deadlineSeconds * 1000;
+    if (created) {
+      await regionStub(this.env, t.task, t.region).configure(
+        {
+          task: t.task,
+          region: t.region,
+          dim: t.dim,
+          maxWaitMs: deadlineMs * REGION_WAIT_FRACTION,
+          coordinatorRegion: t.coordinatorRegion,
+        },
+        clusterName(t.task, t.region, cluster),
+      );
+    }
+    await clusterStub(this.env, t.task, t.region, cluster).configure({
+      task: t.task,
+      region: t.region,
+      index: cluster,
+      dim: t.dim,
+      members,
+      maxWaitMs: deadlineMs * CLUSTER_WAIT_FRACTION,
+    });
+    return { deviceId, cluster };
+  }
+
+  /**
+   * Assigns the current version to a device that has not trained on it yet; a device
+   * that already has it is told to wait until the round's deadline.
+   */
+  async checkin(
+    deviceId: string,
+    current: { version: number; round: number; deadlineAt: number },
+  ): Promise<CheckinDecision> {
+    const sql = this.ctx.storage.sql;
+    const [device] = sql
+      .exec<{ assigned_version: number | null }>("SELECT assigned_version FROM devices WHERE id = ?", deviceId)
+      .toArray();
+    if (!device) return { ok: false, reason: "unknown_device" };
+    const now = Date.now();
+    if (device.assigned_version === current.version) {
+      sql.exec("UPDATE devices SET last_checkin = ? WHERE id = ?", now, deviceId);
+      const retryAfterSeconds = Math.max(1, Math.ceil((current.deadlineAt - now) / 1000));
+      return { ok: true, action: "wait", version: current.version, round: current.round, retryAfterSeconds };
+    }
+    sql.exec("UPDATE devices SET last_checkin = ?, assigned_version = ? WHERE id = ?", now, current.version, deviceId);
+    return { ok: true, action: "train", version: current.version, round: current.round, deadlineAt: current.deadlineAt };
   }
 }
-export class ClusterAggregator extends Directory {}
-export class RegionAggregator extends Directory {}
-export class Coordinator extends Directory {}

@@ -1,8 +1,8 @@
-import kernels from "../wasm/build/kernels.wasm";
-export { Directory, ClusterAggregator, RegionAggregator, Coordinator } from "../durable-objects/directory";
-export default {
-  async fetch(): Promise<Response> {
-    const inst = new WebAssembly.Instance(kernels);
-    return new Response(String(Object.keys(inst.exports)));
-  },
-};
+import { app } from "./app";
+
+export { ClusterAggregator } from "../durable-objects/cluster-aggregator";
+export { Coordinator } from "../durable-objects/coordinator";
+export { Directory } from "../durable-objects/directory";
+export { RegionAggregator } from "../durable-objects/region-aggregator";
+
+export default app satisfies ExportedHandler<Env>;

@@ -1,0 +1,95 @@
+/**
+ * First tier: one object per ~10 devices, pinned to their region. Accepts device
+ * updates (write-ahead, then 202), de-duplicates by update id, and flushes Σ nᵢΔᵢ to
+ * the region aggregator when every member has reported or the batch's wait runs out.
+ */
+import type { CodecId } from "../shared/protocol/frame";
+import type { PartialAck, PartialEnvelope } from "./partial";
+import { clusterName, regionStub } from "./stubs";
+import { type TierIdentity, TierAggregator } from "./tier-aggregator";
+import type { AggregationLog } from "./storage/aggregation-log";
+
+export interface ClusterIdentity extends TierIdentity {
+  index: number;
+  /** Registered members: the batch is complete once this many updates are in. */
+  members: number;
+}
+
+export interface DeviceUpdate {
+  device: string;
+  updateId: string;
+  codec: CodecId;
+  payload: Uint8Array;
+  sampleWeight: number;
+  baseVersion: number;
+}
+
+export interface UpdateReceipt {
+  updateId: string;
+  status: "accepted";
+  receivedAt: string;
+}
+
+/** How long a device may resend an update and get its original receipt back. */
+export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600_000;
+
+export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, receipt TEXT NOT NULL, received_at INTEGER NOT NULL)",
+    );
+  }
+
+  /** Called by the Directory whenever membership changes. */
+  async configure(id: ClusterIdentity): Promise<void> {
+    this.saveIdentity(id);
+    this.kick(id);
+  }
+
+  /**
+   * Logs a device's update and returns its receipt. The receipt is returned only after
+   * the log write commits (the output gate holds it), so an acknowledged update survives
+   * eviction. A resent update id gets the original receipt and is not counted again.
+   */
+  async submit(update: DeviceUpdate): Promise<UpdateReceipt> {
+    const id = this.requireIdentity();
+    const key = `${update.device}:${update.updateId}`;
+    const sql = this.ctx.storage.sql;
+    const [seen] = sql.exec<{ receipt: string }>("SELECT receipt FROM receipts WHERE key = ?", key).toArray();
+    if (seen) return JSON.parse(seen.receipt) as UpdateReceipt;
+    return this.commit(id, (log, now) => {
+      const receipt: UpdateReceipt = { updateId: update.updateId, status: "accepted", receivedAt: new Date(now).toISOString() };
+      sql.exec("INSERT INTO receipts (key, receipt, received_at) VALUES (?, ?, ?)", key, JSON.stringify(receipt), now);
+      log.append(
+        {
+          id: key,
+          source: update.device,
+          codec: update.codec,
+          payload: update.payload,
+          scale: update.sampleWeight,
+          weight: update.sampleWeight,
+          count: 1,
+        },
+        now,
+      );
+      return receipt;
+    });
+  }
+
+  protected override selfName(id: ClusterIdentity): string {
+    return clusterName(id.task, id.region, id.index);
+  }
+
+  protected override sendToParent(id: ClusterIdentity, envelope: PartialEnvelope): Promise<PartialAck> {
+    return regionStub(this.env, id.task, id.region).ingestPartial(envelope);
+  }
+
+  protected override batchComplete(id: ClusterIdentity, log: AggregationLog): boolean {
+    return log.openCount >= id.members;
+  }
+
+  protected override onAlarm(): void {
+    this.ctx.storage.sql.exec("DELETE FROM receipts WHERE received_at < ?", Date.now() - DUPLICATE_WINDOW_MS);
+  }
+}

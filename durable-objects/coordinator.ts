@@ -1,0 +1,297 @@
+/**
+ * Top tier: one object per task. Owns the task's configuration, the current model,
+ * and the round. Merges region partials exactly once; when a round has its target
+ * number of updates (or its deadline passes with at least minUpdates), applies the
+ * server optimizer, writes the new weights to R2 under a versioned key, and only then
+ * commits the new version and drops the round's inputs from its log.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { fedAvgStep } from "../shared/aggregation/fedavg";
+import { initialWeights } from "../shared/model-init";
+import { type TaskConfig, sameModel } from "../shared/protocol/task-config";
+import { toHex } from "../shared/protocol/frame";
+import { wasmBackend } from "../wasm/index";
+import type { PartialAck, PartialEnvelope } from "./partial";
+import { AggregationLog } from "./storage/aggregation-log";
+import { BlobStore } from "./storage/blob-store";
+import { Meta } from "./storage/meta";
+
+export interface TaskRecord {
+  id: string;
+  config: TaskConfig;
+  layoutHash: number;
+  createdAt: string;
+}
+
+export interface ModelManifest {
+  task: string;
+  version: number;
+  parameters: number;
+  /** The layout hash devices echo in their frames, as 8 hex digits of the little-endian u32. */
+  layoutHash: string;
+  byteLength: number;
+  /** Hex SHA-256 of the weights blob. */
+  sha256: string;
+  /** R2 key of the weights blob. */
+  key: string;
+  createdAt: string;
+  /** The round whose updates produced this version (0 for the initial model). */
+  round: number;
+  /** Device updates aggregated into this version. */
+  updates: number;
+}
+
+export interface RoundState {
+  round: number;
+  openedAt: number;
+  deadlineAt: number;
+}
+
+export interface TaskView {
+  task: TaskRecord;
+  model: ModelManifest;
+  round: RoundState & { updates: number; publishing: boolean };
+}
+
+export type CreateTaskResult = { ok: true; created: boolean; view: TaskView } | { ok: false; message: string };
+
+export const weightsKey = (task: string, version: number) => `models/${task}/v${version}.bin`;
+export const manifestKey = (task: string, version: number) => `models/${task}/v${version}.json`;
+
+export function layoutHashHex(hash: number): string {
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
+
+export class Coordinator extends DurableObject<Env> {
+  readonly #meta: Meta;
+  readonly #blobs: BlobStore;
+  #log: AggregationLog | null = null;
+  #weights: Float32Array | null = null;
+  #publishing: Promise<void> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#meta = new Meta(ctx.storage.sql);
+    this.#blobs = new BlobStore(ctx.storage.sql);
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS rounds (
+      round INTEGER PRIMARY KEY, version INTEGER NOT NULL, updates INTEGER NOT NULL,
+      weight REAL NOT NULL, opened_at INTEGER NOT NULL, closed_at INTEGER NOT NULL)`);
+  }
+
+  /**
+   * Creates the task with its version-0 model, or updates the mutable parts (optimizer,
+   * round policy, clusters, placement) of an existing one. The model itself cannot change.
+   */
+  createTask(id: string, config: TaskConfig, layoutHash: number): Promise<CreateTaskResult> {
+    // Creation awaits R2; no other request may see (or race) a half-created task.
+    return this.ctx.blockConcurrencyWhile(() => this.#createTask(id, config, layoutHash));
+  }
+
+  async #createTask(id: string, config: TaskConfig, layoutHash: number): Promise<CreateTaskResult> {
+    const existing = this.#meta.get<TaskRecord>("task");
+    if (existing) {
+      if (!sameModel(existing.config, config)) {
+        return { ok: false, message: `task "${id}" exists with a different model; a model cannot change once created` };
+      }
+      const updated = { ...existing, config };
+      this.#meta.set("task", updated);
+      return { ok: true, created: false, view: this.#view(updated) };
+    }
+    const now = Date.now();
+    const weights = initialWeights(config.model);
+    const manifest = await this.#putModel(id, layoutHash, 0, weights, { round: 0, updates: 0 }, now);
+    const task: TaskRecord = { id, config, layoutHash, createdAt: new Date(now).toISOString() };
+    this.ctx.storage.transactionSync(() => {
+      this.#meta.set("task", task);
+      this.#meta.set("model", manifest);
+      this.#meta.set("round", this.#newRound(1, now, config));
+    });
+    this.#weights = weights;
+    return { ok: true, created: true, view: this.#view(task) };
+  }
+
+  async getTask(): Promise<TaskView | null> {
+    const task = this.#meta.get<TaskRecord>("task");
+    if (!task) return null;
+    this.#renewIdleRound(task);
+    return this.#view(task);
+  }
+
+  /** Merges a region's batch exactly once, and closes the round when it has its target. */
+  async ingestPartial(envelope: PartialEnvelope): Promise<PartialAck> {
+    const task = this.#requireTask();
+    const log = this.#logFor(task);
+    const merged = this.ctx.storage.transactionSync(() => log.appendPartial(envelope, Date.now()));
+    if (log.openCount >= task.config.round.targetUpdates) void this.#publish(task);
+    else await this.#schedule(task);
+    return { merged };
+  }
+
+  override async alarm(): Promise<void> {
+    const task = this.#meta.get<TaskRecord>("task");
+    if (!task) return;
+    const log = this.#logFor(task);
+    const now = Date.now();
+    const round = this.#round();
+    const pending = log.pending;
+    if (pending && pending.nextAttemptAt <= now) {
+      await this.#publish(task);
+    } else if (!pending && log.openInputs > 0 && now >= round.deadlineAt) {
+      if (log.openCount >= task.config.round.minUpdates) await this.#publish(task);
+      else this.#meta.set("round", { ...round, deadlineAt: now + task.config.round.deadlineSeconds * 1000 });
+    }
+    await this.#schedule(task);
+  }
+
+  /** Closes the open round (or retries the one whose publication failed). Concurrent callers share one run. */
+  #publish(task: TaskRecord): Promise<void> {
+    this.#publishing ??= this.#closeRound(task).finally(() => {
+      this.#publishing = null;
+    });
+    return this.#publishing;
+  }
+
+  async #closeRound(task: TaskRecord): Promise<void> {
+    const log = this.#logFor(task);
+    const batch = this.ctx.storage.transactionSync(() => log.seal());
+    if (!batch) return;
+    const model = this.#model();
+    const round = this.#round();
+    try {
+      const current = await this.#currentWeights(task, model);
+      const next = fedAvgStep(current, batch, task.config.optimizer.serverLearningRate, wasmBackend);
+      const now = Date.now();
+      const version = model.version + 1;
+      const manifest = await this.#putModel(task.id, task.layoutHash, version, next, {
+        round: round.round,
+        updates: batch.count,
+      }, now);
+      this.ctx.storage.transactionSync(() => {
+        log.acknowledge(batch.seq);
+        this.#meta.set("model", manifest);
+        this.#meta.set("round", this.#newRound(round.round + 1, now, task.config));
+        this.ctx.storage.sql.exec(
+          "INSERT INTO rounds (round, version, updates, weight, opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?)",
+          round.round,
+          version,
+          batch.count,
+          batch.weight,
+          round.openedAt,
+          now,
+        );
+      });
+      this.#weights = next;
+    } catch (err) {
+      const retryAt = this.ctx.storage.transactionSync(() => log.recordFailure(batch.seq, Date.now()));
+      console.error(`coordinator ${task.id}: publishing round ${round.round} failed, retrying at ${new Date(retryAt).toISOString()}:`, err);
+    } finally {
+      await this.#schedule(task);
+    }
+    // Partials that arrived while publishing may already complete the next round.
+    if (!log.pending && log.openCount >= task.config.round.targetUpdates) void this.#publish(task);
+  }
+
+  /** Writes a version's weights and manifest to R2. Keys are immutable per version, so a retry rewrites identical bytes. */
+  async #putModel(
+    task: string,
+    layoutHash: number,
+    version: number,
+    weights: Float32Array,
+    origin: { round: number; updates: number },
+    now: number,
+  ): Promise<ModelManifest> {
+    const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
+    const sha256 = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+    const manifest: ModelManifest = {
+      task,
+      version,
+      parameters: weights.length,
+      layoutHash: layoutHashHex(layoutHash),
+      byteLength: bytes.byteLength,
+      sha256,
+      key: weightsKey(task, version),
+      createdAt: new Date(now).toISOString(),
+      ...origin,
+    };
+    await this.env.MODELS.put(manifest.key, bytes, {
+      sha256,
+      httpMetadata: { contentType: "application/octet-stream" },
+      customMetadata: { version: String(version) },
+    });
+    await this.env.MODELS.put(manifestKey(task, version), JSON.stringify(manifest), {
+      httpMetadata: { contentType: "application/json" },
+    });
+    return manifest;
+  }
+
+  async #currentWeights(task: TaskRecord, model: ModelManifest): Promise<Float32Array> {
+    if (this.#weights?.length === model.parameters) return this.#weights;
+    const object = await this.env.MODELS.get(model.key);
+    if (!object) throw new Error(`weights for ${task.id} v${model.version} are missing from R2 (${model.key})`);
+    const buffer = await object.arrayBuffer();
+    if (buffer.byteLength !== model.byteLength) {
+      throw new Error(`${model.key} has ${buffer.byteLength} bytes, manifest says ${model.byteLength}`);
+    }
+    this.#weights = new Float32Array(buffer);
+    return this.#weights;
+  }
+
+  /** A round nobody has contributed to does not expire: its deadline moves forward when read. */
+  #renewIdleRound(task: TaskRecord): void {
+    const round = this.#round();
+    const now = Date.now();
+    const log = this.#logFor(task);
+    if (now >= round.deadlineAt && log.openInputs === 0 && !log.pending) {
+      this.#meta.set("round", { ...round, deadlineAt: now + task.config.round.deadlineSeconds * 1000 });
+    }
+  }
+
+  async #schedule(task: TaskRecord): Promise<void> {
+    const log = this.#logFor(task);
+    const times: number[] = [];
+    if (log.pending) times.push(log.pending.nextAttemptAt);
+    else if (log.openInputs > 0) times.push(this.#round().deadlineAt);
+    if (times.length === 0) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const at = Math.min(...times);
+    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
+  }
+
+  #newRound(round: number, now: number, config: TaskConfig): RoundState {
+    return { round, openedAt: now, deadlineAt: now + config.round.deadlineSeconds * 1000 };
+  }
+
+  #view(task: TaskRecord): TaskView {
+    const log = this.#logFor(task);
+    return {
+      task,
+      model: this.#model(),
+      round: { ...this.#round(), updates: log.openCount, publishing: log.pending !== null },
+    };
+  }
+
+  #requireTask(): TaskRecord {
+    const task = this.#meta.get<TaskRecord>("task");
+    if (!task) throw new Error(`coordinator ${this.ctx.id} has no task`);
+    return task;
+  }
+
+  #logFor(task: TaskRecord): AggregationLog {
+    this.#log ??= new AggregationLog(this.ctx.storage.sql, this.#blobs, wasmBackend, task.config.model.parameters);
+    return this.#log;
+  }
+
+  #model(): ModelManifest {
+    const model = this.#meta.get<ModelManifest>("model");
+    if (!model) throw new Error("task has no model");
+    return model;
+  }
+
+  #round(): RoundState {
+    const round = this.#meta.get<RoundState>("round");
+    if (!round) throw new Error("task has no round");
+    return round;
+  }
+}

@@ -1,0 +1,23 @@
+/** What one tier sends its parent when it flushes, and what comes back. */
+export interface PartialEnvelope {
+  /** The sending object's name: the parent's de-duplication key together with seq. */
+  child: string;
+  /** Increases by one per batch; a parent merges each (child, seq) once. */
+  seq: number;
+  /** Σ nᵢ over the device updates inside. */
+  weight: number;
+  /** Number of device updates inside. */
+  count: number;
+  /** Σ nᵢ·Δᵢ. */
+  sum: Float32Array;
+}
+
+export interface PartialAck {
+  /** False when the parent already had this (child, seq): the earlier ack was lost. */
+  merged: boolean;
+}
+
+/** Anything a tier can flush into: a region aggregator or the coordinator. */
+export interface PartialSink {
+  ingestPartial(envelope: PartialEnvelope): Promise<PartialAck>;
+}

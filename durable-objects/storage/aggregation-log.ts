@@ -1,0 +1,262 @@
+/**
+ * The write-ahead log every aggregator tier shares (docs/architecture.md#durability).
+ *
+ * Inputs are appended to SQLite before the sender is acknowledged. The running sum of
+ * the open batch lives in memory and is rebuilt from the log on wake, in the original
+ * order, so a rebuilt sum is bit-identical to the lost one. Flushing seals the open
+ * inputs into a numbered batch; the batch's inputs are deleted only once the parent
+ * has acknowledged it. At most one sealed batch is outstanding at a time, so a
+ * parent can de-duplicate by remembering each child's last sequence number.
+ */
+import type { Accumulator, KernelBackend } from "../../shared/kernels/accumulator";
+import { Codec, type CodecId, decodeDenseF32 } from "../../shared/protocol/frame";
+import type { PartialEnvelope } from "../partial";
+import type { BlobStore } from "./blob-store";
+
+export interface LogInput {
+  /** Idempotency key, unique within this aggregator. */
+  id: string;
+  /** Device id or child aggregator name. */
+  source: string;
+  codec: CodecId;
+  payload: Uint8Array;
+  /** The decoded vector is multiplied by this before it is summed (a device's sample weight; 1 for a partial). */
+  scale: number;
+  /** Added to the batch's total weight (Σ nᵢ). */
+  weight: number;
+  /** Device updates this input represents. */
+  count: number;
+}
+
+/** What a tier sends to its parent: Σ scaleᵢ·xᵢ with its total weight and update count. */
+export interface PartialAggregate {
+  weight: number;
+  count: number;
+  sum: Float32Array;
+}
+
+export interface SealedBatch extends PartialAggregate {
+  seq: number;
+  attempts: number;
+}
+
+interface Running {
+  acc: Accumulator;
+  weight: number;
+  count: number;
+  inputs: number;
+}
+
+/** Retry delays for a failed flush: exponential from 1 s, capped at 5 min, with full jitter in [½d, d]. */
+export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
+  const d = Math.min(300_000, 1000 * 2 ** Math.min(attempts - 1, 20));
+  return Math.round(d / 2 + (random() * d) / 2);
+}
+
+export class AggregationLog {
+  readonly #sql: SqlStorage;
+  readonly #blobs: BlobStore;
+  readonly #backend: KernelBackend;
+  readonly #dim: number;
+  #open: Running;
+  #sealed: (Running & { seq: number; attempts: number; nextAttemptAt: number }) | null = null;
+  #openSince: number | null = null;
+
+  constructor(sql: SqlStorage, blobs: BlobStore, backend: KernelBackend, dim: number) {
+    this.#sql = sql;
+    this.#blobs = blobs;
+    this.#backend = backend;
+    this.#dim = dim;
+    sql.exec(`CREATE TABLE IF NOT EXISTS log_inputs (
+      seqno INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
+      scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL,
+      batch INTEGER, received_at INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
+      seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0)`);
+    sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS log_state (id INTEGER PRIMARY KEY CHECK (id = 0), next_seq INTEGER NOT NULL)");
+    sql.exec("INSERT OR IGNORE INTO log_state (id, next_seq) VALUES (0, 1)");
+    this.#open = this.#running();
+    this.#rebuild();
+  }
+
+  get dim(): number {
+    return this.#dim;
+  }
+
+  /** Updates (device-level) in the open batch. */
+  get openCount(): number {
+    return this.#open.count;
+  }
+
+  get openWeight(): number {
+    return this.#open.weight;
+  }
+
+  /** Distinct inputs (rows) in the open batch. */
+  get openInputs(): number {
+    return this.#open.inputs;
+  }
+
+  /** When the oldest input of the open batch was received (ms since epoch), or null if it is empty. */
+  get openSince(): number | null {
+    return this.#openSince;
+  }
+
+  /** The sealed batch awaiting its parent's acknowledgement, if any. */
+  get pending(): { seq: number; attempts: number; nextAttemptAt: number } | null {
+    const s = this.#sealed;
+    return s ? { seq: s.seq, attempts: s.attempts, nextAttemptAt: s.nextAttemptAt } : null;
+  }
+
+  has(id: string): boolean {
+    return this.#sql.exec("SELECT 1 FROM log_inputs WHERE id = ?", id).toArray().length > 0;
+  }
+
+  /**
+   * Appends an input to the open batch and adds it to the running sum. The caller runs
+   * this inside a storage transaction together with its own bookkeeping; the decode
+   * happens first so a bad payload throws before anything is written.
+   */
+  append(input: LogInput, now: number): void {
+    const values = decode(input.codec, input.payload, this.#dim);
+    this.#sql.exec(
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, batch, received_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+      input.id,
+      input.source,
+      input.codec,
+      input.scale,
+      input.weight,
+      input.count,
+      now,
+    );
+    this.#blobs.put(`log:${input.id}`, input.payload);
+    addTo(this.#open, values, input);
+    this.#openSince ??= now;
+  }
+
+  /**
+   * Merges a child's sealed batch exactly once: (child, seq) is recorded in the same
+   * transaction as the input, and a child sends its batches one at a time in sequence,
+   * so anything at or below the child's last recorded seq is a resend whose ack was lost.
+   * Returns false for such a resend. Call inside a storage transaction.
+   */
+  appendPartial(envelope: PartialEnvelope, now: number): boolean {
+    const [last] = this.#sql
+      .exec<{ last_seq: number }>("SELECT last_seq FROM log_received WHERE child = ?", envelope.child)
+      .toArray();
+    if (last && envelope.seq <= last.last_seq) return false;
+    this.#sql.exec(
+      "INSERT INTO log_received (child, last_seq) VALUES (?, ?) ON CONFLICT (child) DO UPDATE SET last_seq = excluded.last_seq",
+      envelope.child,
+      envelope.seq,
+    );
+    const sum = envelope.sum;
+    this.append(
+      {
+        id: `${envelope.child}#${envelope.seq}`,
+        source: envelope.child,
+        codec: Codec.DenseF32,
+        payload: new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength),
+        scale: 1,
+        weight: envelope.weight,
+        count: envelope.count,
+      },
+      now,
+    );
+    return true;
+  }
+
+  /** Children that have an input in the open batch. */
+  openSources(): Set<string> {
+    const rows = this.#sql.exec<{ source: string }>("SELECT DISTINCT source FROM log_inputs WHERE batch IS NULL");
+    return new Set(Array.from(rows, (r) => r.source));
+  }
+
+  /**
+   * Returns the outstanding sealed batch, or seals the open inputs into a new one.
+   * Null when there is nothing to send.
+   */
+  seal(): SealedBatch | null {
+    if (!this.#sealed) {
+      if (this.#open.inputs === 0) return null;
+      const [state] = this.#sql.exec<{ next_seq: number }>("SELECT next_seq FROM log_state").toArray();
+      const seq = state?.next_seq ?? 1;
+      this.#sql.exec("UPDATE log_inputs SET batch = ? WHERE batch IS NULL", seq);
+      this.#sql.exec("INSERT INTO log_batches (seq) VALUES (?)", seq);
+      this.#sql.exec("UPDATE log_state SET next_seq = ?", seq + 1);
+      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0 };
+      this.#open = this.#running();
+      this.#openSince = null;
+    }
+    const s = this.#sealed;
+    return { seq: s.seq, attempts: s.attempts, weight: s.weight, count: s.count, sum: s.acc.snapshot() };
+  }
+
+  /** The parent has the batch: forget its inputs. */
+  acknowledge(seq: number): void {
+    if (this.#sealed?.seq !== seq) return;
+    for (const { id } of this.#sql.exec<{ id: string }>("SELECT id FROM log_inputs WHERE batch = ?", seq)) {
+      this.#blobs.delete(`log:${id}`);
+    }
+    this.#sql.exec("DELETE FROM log_inputs WHERE batch = ?", seq);
+    this.#sql.exec("DELETE FROM log_batches WHERE seq = ?", seq);
+    this.#sealed = null;
+  }
+
+  /** Records a failed send of the sealed batch; returns when to try again. */
+  recordFailure(seq: number, now: number): number {
+    const s = this.#sealed;
+    if (s?.seq !== seq) return now;
+    s.attempts += 1;
+    s.nextAttemptAt = now + retryDelayMs(s.attempts);
+    this.#sql.exec("UPDATE log_batches SET attempts = ?, next_attempt_at = ? WHERE seq = ?", s.attempts, s.nextAttemptAt, seq);
+    return s.nextAttemptAt;
+  }
+
+  #running(): Running {
+    return { acc: this.#backend.createAccumulator(this.#dim), weight: 0, count: 0, inputs: 0 };
+  }
+
+  #rebuild(): void {
+    const [batch] = this.#sql
+      .exec<{ seq: number; attempts: number; next_attempt_at: number }>("SELECT * FROM log_batches ORDER BY seq LIMIT 1")
+      .toArray();
+    if (batch) {
+      this.#sealed = { ...this.#running(), seq: batch.seq, attempts: batch.attempts, nextAttemptAt: batch.next_attempt_at };
+    }
+    const rows = this.#sql.exec<{
+      id: string;
+      codec: number;
+      scale: number;
+      weight: number;
+      count: number;
+      batch: number | null;
+      received_at: number;
+    }>("SELECT id, codec, scale, weight, count, batch, received_at FROM log_inputs ORDER BY seqno");
+    for (const row of rows) {
+      const payload = this.#blobs.get(`log:${row.id}`);
+      if (!payload) throw new Error(`log input ${row.id} has no payload`);
+      const target = row.batch === null ? this.#open : this.#sealed;
+      if (!target) throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
+      addTo(target, decode(row.codec as CodecId, payload, this.#dim), row);
+      if (row.batch === null) this.#openSince ??= row.received_at;
+    }
+  }
+}
+
+function addTo(r: Running, values: Float32Array, input: { scale: number; weight: number; count: number }): void {
+  r.acc.addWeighted(values, input.scale);
+  r.weight += input.weight;
+  r.count += input.count;
+  r.inputs += 1;
+}
+
+function decode(codec: CodecId, payload: Uint8Array, dim: number): Float32Array {
+  // Only dense-f32 exists so far; sparse and quantized codecs decode-and-accumulate in one pass later.
+  switch (codec) {
+    case Codec.DenseF32:
+      return decodeDenseF32(payload, dim);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * A task's configuration, validated at creation (PUT /v1/admin/tasks/:task) so that
+ * config errors surface there, never mid-round. Every error names its field path.
+ */
+import { z } from "zod";
+import { FedgeError } from "../errors";
+import { REGIONS } from "../regions";
+import { MAX_DIM } from "./frame";
+
+export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+const TensorSpec = z.strictObject({
+  name: z.string().min(1).max(256),
+  shape: z.array(z.int().positive()).max(8),
+  offset: z.int().nonnegative(),
+});
+
+const Init = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("zeros") }),
+  z.strictObject({
+    kind: z.literal("uniform"),
+    /** Weights drawn uniformly from [-scale, scale). */
+    scale: z.number().positive().max(10),
+    seed: z.int().nonnegative().max(0xffffffff),
+  }),
+]);
+
+const ModelSpec = z
+  .strictObject({
+    parameters: z.int().positive().max(MAX_DIM),
+    layout: z.array(TensorSpec).min(1).max(10_000),
+    init: Init.default({ kind: "zeros" }),
+  })
+  .superRefine((model, ctx) => {
+    const names = new Set<string>();
+    model.layout.forEach((tensor, i) => {
+      if (names.has(tensor.name)) {
+        ctx.addIssue({ code: "custom", path: ["layout", i, "name"], message: `duplicate tensor name "${tensor.name}"` });
+      }
+      names.add(tensor.name);
+    });
+    // The tensors must tile [0, parameters) exactly: no gaps, no overlaps.
+    const order = model.layout.map((t, i) => ({ i, start: t.offset, size: tensorSize(t.shape) }));
+    order.sort((a, b) => a.start - b.start);
+    let next = 0;
+    for (const t of order) {
+      if (t.start !== next) {
+        const what = t.start < next ? "overlaps the previous tensor" : "leaves a gap after the previous tensor";
+        ctx.addIssue({ code: "custom", path: ["layout", t.i, "offset"], message: `offset ${t.start} ${what} (expected ${next})` });
+      }
+      next = t.start + t.size;
+    }
+    if (next !== model.parameters) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["parameters"],
+        message: `layout covers ${next} parameters but parameters is ${model.parameters}`,
+      });
+    }
+  });
+
+const Optimizer = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("fedavg"),
+    /** η in w ← w + η · Σ nᵢΔᵢ / Σ nᵢ (McMahan et al. 2017 use η = 1). */
+    serverLearningRate: z.number().positive().max(100).default(1),
+  }),
+]);
+
+const RoundPolicy = z
+  .strictObject({
+    /** A round closes as soon as this many updates have reached the coordinator. */
+    targetUpdates: z.int().min(1).max(1_000_000).default(100),
+    /** …or when this many seconds have passed since it opened, if at least minUpdates arrived. */
+    deadlineSeconds: z.int().min(1).max(86_400).default(600),
+    minUpdates: z.int().min(1).max(1_000_000).default(1),
+  })
+  .refine((r) => r.minUpdates <= r.targetUpdates, {
+    path: ["minUpdates"],
+    message: "minUpdates must be <= targetUpdates",
+  });
+
+const Clusters = z.strictObject({
+  /** Devices per cluster aggregator (Bonawitz et al. 2019 use aggregators of hundreds; we default to 10). */
+  targetSize: z.int().min(1).max(1_000).default(10),
+});
+
+const Placement = z.strictObject({
+  coordinatorRegion: z.enum(REGIONS).default("enam"),
+});
+
+export const TaskConfigSchema = z.strictObject({
+  model: ModelSpec,
+  optimizer: Optimizer.default({ kind: "fedavg", serverLearningRate: 1 }),
+  round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
+  clusters: Clusters.default({ targetSize: 10 }),
+  placement: Placement.default({ coordinatorRegion: "enam" }),
+});
+
+export type TaskConfigInput = z.input<typeof TaskConfigSchema>;
+export type TaskConfig = z.output<typeof TaskConfigSchema>;
+export type TensorLayout = TaskConfig["model"]["layout"];
+
+export function tensorSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Formats a zod path as `model.layout[2].offset`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || "(root)";
+}
+
+/** Validates a task config; throws FedgeError("invalid_config") listing every bad field path. */
+export function parseTaskConfig(input: unknown): TaskConfig {
+  const result = TaskConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  throw new FedgeError("invalid_config", problems.join("; "));
+}
+
+/**
+ * The layout hash devices echo in every frame: the first 4 bytes of SHA-256 over the
+ * canonical layout (JSON of [name, shape, offset] triples in offset order), read as a
+ * little-endian u32 — so the frame's bytes 40..43 are exactly the digest's bytes 0..3.
+ */
+export async function layoutHash(layout: TensorLayout): Promise<number> {
+  const canonical = JSON.stringify(
+    [...layout].sort((a, b) => a.offset - b.offset).map((t) => [t.name, t.shape, t.offset]),
+  );
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
+  return new DataView(digest).getUint32(0, true);
+}
+
+/** Fields that define the model's shape; they cannot change once a task exists. */
+export function sameModel(a: TaskConfig, b: TaskConfig): boolean {
+  return JSON.stringify(a.model) === JSON.stringify(b.model);
+}

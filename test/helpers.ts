@@ -1,0 +1,130 @@
+/** Drives the edge Worker the way devices and operators do, over its HTTP API. */
+import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
+import type { TaskConfigInput } from "../shared/protocol/task-config";
+import type { Region } from "../shared/regions";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const TOKEN_SECRET = "test-token-secret";
+const BASE = "https://fedge.test";
+
+export function api(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+export function adminHeaders(): HeadersInit {
+  return { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" };
+}
+
+/** A flat model of `dim` parameters in two tensors. */
+export function flatModel(dim: number): TaskConfigInput["model"] {
+  const half = Math.floor(dim / 2);
+  return {
+    parameters: dim,
+    layout: [
+      { name: "w", shape: [half], offset: 0 },
+      { name: "b", shape: [dim - half], offset: half },
+    ],
+  };
+}
+
+export async function createTask(task: string, config: TaskConfigInput): Promise<Response> {
+  const res = await api(`/v1/admin/tasks/${task}`, { method: "PUT", headers: adminHeaders(), body: JSON.stringify(config) });
+  return res;
+}
+
+export interface Device {
+  deviceId: string;
+  token: string;
+  region: Region;
+  cluster: number;
+  layoutHash: number;
+}
+
+export async function register(task: string, region: Region): Promise<Device> {
+  const res = await api(`/v1/tasks/${task}/devices`, { method: "POST", headers: { "X-Fedge-Region": region } });
+  expect(res.status).toBe(201);
+  const body = (await res.json()) as {
+    deviceId: string;
+    token: string;
+    region: Region;
+    cluster: number;
+    task: { layoutHash: string };
+  };
+  return { ...body, layoutHash: Number.parseInt(body.task.layoutHash, 16) };
+}
+
+export interface UploadOptions {
+  sampleWeight: number;
+  baseVersion?: number;
+  updateId?: string;
+}
+
+export function uploadFrame(task: string, token: string, frame: Uint8Array): Promise<Response> {
+  return api(`/v1/tasks/${task}/updates`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream" },
+    body: frame,
+  });
+}
+
+export function denseFrame(device: Device, values: Float32Array, options: UploadOptions): Uint8Array {
+  return encodeDenseF32Frame(values, {
+    baseVersion: options.baseVersion ?? 0,
+    sampleWeight: options.sampleWeight,
+    updateId: options.updateId ?? randomUpdateId(),
+    layoutHash: device.layoutHash,
+  });
+}
+
+export async function upload(task: string, device: Device, values: Float32Array, options: UploadOptions) {
+  return uploadFrame(task, device.token, denseFrame(device, values, options));
+}
+
+export interface Manifest {
+  version: number;
+  parameters: number;
+  sha256: string;
+  byteLength: number;
+  weightsUrl: string;
+  round: number;
+}
+
+export async function manifest(task: string): Promise<Manifest> {
+  const res = await api(`/v1/tasks/${task}/model`, { headers: adminHeaders() });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Manifest;
+}
+
+export async function weights(task: string, version: number): Promise<Float32Array> {
+  const res = await api(`/v1/tasks/${task}/model/${version}/weights`, { headers: adminHeaders() });
+  expect(res.status).toBe(200);
+  return new Float32Array(await res.arrayBuffer());
+}
+
+/** Polls the manifest until the task reaches `version` (the flushes run in the background). */
+export async function waitForVersion(task: string, version: number, timeoutMs = 10_000): Promise<Manifest> {
+  const start = Date.now();
+  for (;;) {
+    const m = await manifest(task);
+    if (m.version >= version) return m;
+    if (Date.now() - start > timeoutMs) throw new Error(`task ${task} stayed at version ${m.version}, wanted ${version}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Deterministic test vectors. */
+export function seededVector(seed: number, dim: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const out = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = (s / 0x100000000) * 2 - 1;
+  }
+  return out;
+}

@@ -1,0 +1,7 @@
+import type { DeviceClaims } from "./auth";
+
+/** Hono's typing of this Worker: its bindings and what middleware puts on the context. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { device: DeviceClaims };
+}

@@ -1,0 +1,75 @@
+/**
+ * Admin requests carry `Authorization: Bearer <ADMIN_TOKEN>`. Devices carry a JWT
+ * (HS256, hono/jwt) issued at registration, which names the device's task, region and
+ * cluster, so an upload is routed with no lookup.
+ */
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { sign, verify } from "hono/jwt";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { FedgeError } from "../shared/errors";
+import { type Region, isRegion } from "../shared/regions";
+import type { AppEnv } from "./app-env";
+
+export const TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+export interface DeviceClaims {
+  sub: string;
+  task: string;
+  region: Region;
+  cluster: number;
+  iat: number;
+  exp: number;
+}
+
+function bearer(header: string | undefined): string | null {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1] ?? null;
+}
+
+/** Whether the request carries the admin bearer token (compared in constant time). */
+export async function isAdmin(c: Context<AppEnv>): Promise<boolean> {
+  const token = bearer(c.req.header("Authorization"));
+  return token !== null && Boolean(c.env.ADMIN_TOKEN) && (await timingSafeEqual(token, c.env.ADMIN_TOKEN));
+}
+
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  if (!bearer(c.req.header("Authorization"))) {
+    throw new FedgeError("unauthorized", "missing Authorization: Bearer <admin token>");
+  }
+  if (!(await isAdmin(c))) throw new FedgeError("unauthorized", "invalid admin token");
+  await next();
+});
+
+export async function issueDeviceToken(
+  secret: string,
+  claims: Omit<DeviceClaims, "iat" | "exp">,
+  now = Date.now(),
+): Promise<{ token: string; expiresAt: number }> {
+  const iat = Math.floor(now / 1000);
+  const exp = iat + TOKEN_TTL_SECONDS;
+  const token = await sign({ ...claims, iat, exp }, secret, "HS256");
+  return { token, expiresAt: exp * 1000 };
+}
+
+/** Verifies the device token and that it was issued for the task in the path (else 403). */
+export const requireDevice = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearer(c.req.header("Authorization"));
+  if (!token) throw new FedgeError("unauthorized", "missing Authorization: Bearer <device token>");
+  let payload: Record<string, unknown>;
+  try {
+    payload = await verify(token, c.env.TOKEN_SECRET, "HS256");
+  } catch (err) {
+    const reason = err instanceof Error && err.name === "JwtTokenExpired" ? "device token has expired" : "invalid device token";
+    throw new FedgeError("unauthorized", reason);
+  }
+  const { sub, task, region, cluster, iat, exp } = payload;
+  if (typeof sub !== "string" || typeof task !== "string" || !isRegion(region) || !Number.isInteger(cluster)) {
+    throw new FedgeError("unauthorized", "device token is missing claims");
+  }
+  if (task !== c.req.param("task")) {
+    throw new FedgeError("forbidden", `device token is for task "${task}", not "${c.req.param("task")}"`);
+  }
+  c.set("device", { sub, task, region, cluster: cluster as number, iat: iat as number, exp: exp as number });
+  await next();
+});

@@ -1,0 +1,101 @@
+/** Device registration and check-in. */
+import { Hono } from "hono";
+import { z } from "zod";
+import { directoryStub } from "../../durable-objects/stubs";
+import { layoutHashHex } from "../../durable-objects/coordinator";
+import { FedgeError } from "../../shared/errors";
+import { FRAME_HEADER_BYTES, codecName, Codec } from "../../shared/protocol/frame";
+import { formatPath } from "../../shared/protocol/task-config";
+import type { AppEnv } from "../app-env";
+import { issueDeviceToken, requireDevice } from "../auth";
+import { readJson } from "../body";
+import { requestRegion } from "../region";
+import { loadTask } from "../tasks";
+
+export const devices = new Hono<AppEnv>();
+
+// Registration takes no fields yet; devices may send capabilities that later issues will read.
+const RegisterBody = z.looseObject({});
+const CheckinBody = z.strictObject({ deviceId: z.string().optional() });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new FedgeError(
+    "bad_request",
+    result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "),
+  );
+}
+
+devices.post("/:task/devices", async (c) => {
+  const taskId = c.req.param("task");
+  parse(RegisterBody, await readJson(c, {}));
+  const view = await loadTask(c.env, taskId);
+  const config = view.task.config;
+  const region = requestRegion(c);
+  const registration = await directoryStub(c.env, taskId, region).register({
+    task: taskId,
+    region,
+    dim: config.model.parameters,
+    clusterSize: config.clusters.targetSize,
+    deadlineSeconds: config.round.deadlineSeconds,
+    coordinatorRegion: config.placement.coordinatorRegion,
+  });
+  const { token, expiresAt } = await issueDeviceToken(c.env.TOKEN_SECRET, {
+    sub: registration.deviceId,
+    task: taskId,
+    region,
+    cluster: registration.cluster,
+  });
+  return c.json(
+    {
+      deviceId: registration.deviceId,
+      token,
+      tokenExpiresAt: new Date(expiresAt).toISOString(),
+      region,
+      cluster: registration.cluster,
+      task: {
+        id: taskId,
+        parameters: config.model.parameters,
+        layout: config.model.layout,
+        layoutHash: view.model.layoutHash,
+        codecs: [codecName(Codec.DenseF32)],
+        maxUploadBytes: FRAME_HEADER_BYTES + 4 * config.model.parameters,
+        modelVersion: view.model.version,
+      },
+    },
+    201,
+  );
+});
+
+devices.post("/:task/checkin", requireDevice, async (c) => {
+  const device = c.get("device");
+  const body = parse(CheckinBody, await readJson(c, {}));
+  if (body.deviceId !== undefined && body.deviceId !== device.sub) {
+    throw new FedgeError("forbidden", `device token belongs to ${device.sub}, not ${body.deviceId}`);
+  }
+  const view = await loadTask(c.env, device.task);
+  const decision = await directoryStub(c.env, device.task, device.region).checkin(device.sub, {
+    version: view.model.version,
+    round: view.round.round,
+    deadlineAt: view.round.deadlineAt,
+  });
+  if (!decision.ok) throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
+  const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
+  if (decision.action === "wait") {
+    c.header("Retry-After", String(decision.retryAfterSeconds));
+    return c.json({ action: "wait", retryAfterSeconds: decision.retryAfterSeconds, round: decision.round, model });
+  }
+  return c.json({
+    action: "train",
+    round: decision.round,
+    deadline: new Date(decision.deadlineAt).toISOString(),
+    model,
+    upload: {
+      url: `/v1/tasks/${device.task}/updates`,
+      codec: codecName(Codec.DenseF32),
+      baseVersion: decision.version,
+      layoutHash: layoutHashHex(view.task.layoutHash),
+    },
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * The model: a manifest (small, fresh) and per-version weights (immutable, served
+ * through the Cache API after the edge has checked the caller's token).
+ */
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { manifestKey, weightsKey } from "../../durable-objects/coordinator";
+import { FedgeError } from "../../shared/errors";
+import type { AppEnv } from "../app-env";
+import { isAdmin, requireDevice } from "../auth";
+import { loadTask } from "../tasks";
+
+export const model = new Hono<AppEnv>();
+
+/** Devices of the task, or the admin, may read its model. */
+const requireReader = createMiddleware<AppEnv>(async (c, next) =>
+  (await isAdmin(c)) ? next() : requireDevice(c, next),
+);
+
+model.get("/:task/model", requireReader, async (c) => {
+  const taskId = c.req.param("task");
+  const view = await loadTask(c.env, taskId);
+  const m = view.model;
+  c.header("Cache-Control", "private, max-age=1");
+  return c.json({
+    task: taskId,
+    version: m.version,
+    parameters: m.parameters,
+    layout: view.task.config.model.layout,
+    layoutHash: m.layoutHash,
+    byteLength: m.byteLength,
+    sha256: m.sha256,
+    createdAt: m.createdAt,
+    round: view.round.round,
+    weightsUrl: `/v1/tasks/${taskId}/model/${m.version}/weights`,
+  });
+});
+
+model.get("/:task/model/:version/weights", requireReader, async (c) => {
+  const taskId = c.req.param("task");
+  const versionText = c.req.param("version");
+  const version = /^\d{1,9}$/.test(versionText) ? Number(versionText) : Number.NaN;
+  if (!Number.isInteger(version)) throw new FedgeError("bad_request", `version "${versionText}" is not a non-negative integer`);
+
+  const cache = caches.default;
+  const cacheKey = new Request(new URL(c.req.url).toString(), { method: "GET" });
+  let response = await cache.match(cacheKey);
+  if (!response) {
+    const view = await loadTask(c.env, taskId, { fresh: true });
+    if (version > view.model.version) throw new FedgeError("version_not_found", `task "${taskId}" has no version ${version} yet`);
+    const object = await c.env.MODELS.get(weightsKey(taskId, version));
+    if (!object) throw new FedgeError("version_not_found", `weights for version ${version} are not available`);
+    const manifest = await c.env.MODELS.get(manifestKey(taskId, version));
+    const sha256 = manifest ? ((await manifest.json()) as { sha256: string }).sha256 : null;
+    const headers = new Headers({
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(object.size),
+      "Cache-Control": "public, max-age=31536000, immutable",
+      ETag: `"${sha256 ?? object.etag}"`,
+      "X-Fedge-Version": String(version),
+    });
+    response = new Response(object.body, { headers });
+    c.executionCtx.waitUntil(cache.put(cacheKey, response.clone()));
+  }
+  const etag = response.headers.get("ETag");
+  const headers = new Headers(response.headers);
+  // The shared cache is behind the token check; anything downstream must not share it.
+  headers.set("Cache-Control", "private, max-age=31536000, immutable");
+  if (etag && c.req.header("If-None-Match") === etag) return new Response(null, { status: 304, headers });
+  return new Response(response.body, { status: 200, headers });
+});

@@ -1,0 +1,60 @@
+/** POST /v1/tasks/:task/updates — a binary update frame in, a 202 receipt out. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import { clusterStub } from "../../durable-objects/stubs";
+import { FedgeError } from "../../shared/errors";
+import { FRAME_HEADER_BYTES, decodeDenseF32, parseFrame } from "../../shared/protocol/frame";
+import type { AppEnv } from "../app-env";
+import { requireDevice } from "../auth";
+import { loadTask } from "../tasks";
+
+export const updates = new Hono<AppEnv>();
+
+export const FRAME_CONTENT_TYPE = "application/octet-stream";
+
+/** The largest frame the task can need (dense f32): anything bigger is refused before it is read. */
+const limitToTask = createMiddleware<AppEnv>(async (c, next) => {
+  const view = await loadTask(c.env, c.get("device").task);
+  const maxSize = FRAME_HEADER_BYTES + 4 * view.task.config.model.parameters;
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new FedgeError("payload_too_large", `an update for this task is at most ${maxSize} bytes`);
+    },
+  })(c, next);
+});
+
+updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
+  const device = c.get("device");
+  const type = c.req.header("Content-Type")?.split(";")[0]?.trim();
+  if (type !== FRAME_CONTENT_TYPE) {
+    throw new FedgeError("unsupported_media_type", `updates must be sent as ${FRAME_CONTENT_TYPE}, got ${type ?? "none"}`);
+  }
+  const frame = parseFrame(new Uint8Array(await c.req.arrayBuffer()));
+  const h = frame.header;
+  let view = await loadTask(c.env, device.task);
+  const params = view.task.config.model.parameters;
+  if (h.dim !== params) throw new FedgeError("dimension_mismatch", `frame dim ${h.dim} ≠ task parameters ${params}`);
+  if (h.layoutHash !== view.task.layoutHash) {
+    throw new FedgeError(
+      "layout_mismatch",
+      `frame layout hash ${h.layoutHash.toString(16)} ≠ task's ${view.task.layoutHash.toString(16)}`,
+    );
+  }
+  // The cached view may be a second old; look again before calling a base version from the future.
+  if (h.baseVersion > view.model.version) view = await loadTask(c.env, device.task, { fresh: true });
+  if (h.baseVersion > view.model.version) {
+    throw new FedgeError("unknown_base_version", `base version ${h.baseVersion} > current version ${view.model.version}`);
+  }
+  decodeDenseF32(frame.payload, h.dim); // rejects NaN/Inf before anything is stored
+  const receipt = await clusterStub(c.env, device.task, device.region, device.cluster).submit({
+    device: device.sub,
+    updateId: h.updateId,
+    codec: h.codec,
+    payload: frame.payload,
+    sampleWeight: h.sampleWeight,
+    baseVersion: h.baseVersion,
+  });
+  return c.json(receipt, 202);
+});
