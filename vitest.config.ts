@@ -14,7 +14,15 @@ export default defineConfig({
             miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", TOKEN_SECRET: "test-token-secret" } },
           }),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts", "wasm/**/*.test.ts", "durable-objects/**/*.test.ts", "workers/**/*.test.ts"] },
+        test: {
+          name: "workers",
+          include: [
+            "test/**/*.test.ts",
+            "wasm/**/*.test.ts",
+            "durable-objects/**/*.test.ts",
+            "workers/**/*.test.ts",
+          ],
+        },
       },
     ],
   },

@@ -5,9 +5,9 @@
  */
 import type { CodecId } from "../shared/protocol/frame";
 import type { PartialAck, PartialEnvelope } from "./partial";
-import { clusterName, regionStub } from "./stubs";
-import { type TierIdentity, TierAggregator } from "./tier-aggregator";
 import type { AggregationLog } from "./storage/aggregation-log";
+import { clusterName, regionStub } from "./stubs";
+import { TierAggregator, type TierIdentity } from "./tier-aggregator";
 
 export interface ClusterIdentity extends TierIdentity {
   index: number;
@@ -59,8 +59,17 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const [seen] = sql.exec<{ receipt: string }>("SELECT receipt FROM receipts WHERE key = ?", key).toArray();
     if (seen) return JSON.parse(seen.receipt) as UpdateReceipt;
     return this.commit(id, (log, now) => {
-      const receipt: UpdateReceipt = { updateId: update.updateId, status: "accepted", receivedAt: new Date(now).toISOString() };
-      sql.exec("INSERT INTO receipts (key, receipt, received_at) VALUES (?, ?, ?)", key, JSON.stringify(receipt), now);
+      const receipt: UpdateReceipt = {
+        updateId: update.updateId,
+        status: "accepted",
+        receivedAt: new Date(now).toISOString(),
+      };
+      sql.exec(
+        "INSERT INTO receipts (key, receipt, received_at) VALUES (?, ?, ?)",
+        key,
+        JSON.stringify(receipt),
+        now,
+      );
       log.append(
         {
           id: key,

@@ -8,8 +8,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { fedAvgStep } from "../shared/aggregation/fedavg";
 import { initialWeights } from "../shared/model-init";
-import { type TaskConfig, sameModel } from "../shared/protocol/task-config";
 import { toHex } from "../shared/protocol/frame";
+import { sameModel, type TaskConfig } from "../shared/protocol/task-config";
 import { wasmBackend } from "../wasm/index";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog } from "./storage/aggregation-log";
@@ -53,7 +53,9 @@ export interface TaskView {
   round: RoundState & { updates: number; publishing: boolean };
 }
 
-export type CreateTaskResult = { ok: true; created: boolean; view: TaskView } | { ok: false; message: string };
+export type CreateTaskResult =
+  | { ok: true; created: boolean; view: TaskView }
+  | { ok: false; message: string };
 
 export const weightsKey = (task: string, version: number) => `models/${task}/v${version}.bin`;
 export const manifestKey = (task: string, version: number) => `models/${task}/v${version}.json`;
@@ -91,7 +93,10 @@ export class Coordinator extends DurableObject<Env> {
     const existing = this.#meta.get<TaskRecord>("task");
     if (existing) {
       if (!sameModel(existing.config, config)) {
-        return { ok: false, message: `task "${id}" exists with a different model; a model cannot change once created` };
+        return {
+          ok: false,
+          message: `task "${id}" exists with a different model; a model cannot change once created`,
+        };
       }
       const updated = { ...existing, config };
       this.#meta.set("task", updated);
@@ -134,7 +139,8 @@ export class Coordinator extends DurableObject<Env> {
     const now = Date.now();
     const round = this.#round();
     const pending = log.pending;
-    if (pending && pending.nextAttemptAt <= now) {
+    if (pending) {
+      // The alarm is set for the retry time, so the failed publication is due.
       await this.#publish(task);
     } else if (!pending && log.openInputs > 0 && now >= round.deadlineAt) {
       if (log.openCount >= task.config.round.minUpdates) await this.#publish(task);
@@ -162,10 +168,17 @@ export class Coordinator extends DurableObject<Env> {
       const next = fedAvgStep(current, batch, task.config.optimizer.serverLearningRate, wasmBackend);
       const now = Date.now();
       const version = model.version + 1;
-      const manifest = await this.#putModel(task.id, task.layoutHash, version, next, {
-        round: round.round,
-        updates: batch.count,
-      }, now);
+      const manifest = await this.#putModel(
+        task.id,
+        task.layoutHash,
+        version,
+        next,
+        {
+          round: round.round,
+          updates: batch.count,
+        },
+        now,
+      );
       this.ctx.storage.transactionSync(() => {
         log.acknowledge(batch.seq);
         this.#meta.set("model", manifest);
@@ -183,7 +196,10 @@ export class Coordinator extends DurableObject<Env> {
       this.#weights = next;
     } catch (err) {
       const retryAt = this.ctx.storage.transactionSync(() => log.recordFailure(batch.seq, Date.now()));
-      console.error(`coordinator ${task.id}: publishing round ${round.round} failed, retrying at ${new Date(retryAt).toISOString()}:`, err);
+      console.error(
+        `coordinator ${task.id}: publishing round ${round.round} failed, retrying at ${new Date(retryAt).toISOString()}:`,
+        err,
+      );
     } finally {
       await this.#schedule(task);
     }
@@ -227,7 +243,8 @@ export class Coordinator extends DurableObject<Env> {
   async #currentWeights(task: TaskRecord, model: ModelManifest): Promise<Float32Array> {
     if (this.#weights?.length === model.parameters) return this.#weights;
     const object = await this.env.MODELS.get(model.key);
-    if (!object) throw new Error(`weights for ${task.id} v${model.version} are missing from R2 (${model.key})`);
+    if (!object)
+      throw new Error(`weights for ${task.id} v${model.version} are missing from R2 (${model.key})`);
     const buffer = await object.arrayBuffer();
     if (buffer.byteLength !== model.byteLength) {
       throw new Error(`${model.key} has ${buffer.byteLength} bytes, manifest says ${model.byteLength}`);
@@ -279,7 +296,12 @@ export class Coordinator extends DurableObject<Env> {
   }
 
   #logFor(task: TaskRecord): AggregationLog {
-    this.#log ??= new AggregationLog(this.ctx.storage.sql, this.#blobs, wasmBackend, task.config.model.parameters);
+    this.#log ??= new AggregationLog(
+      this.ctx.storage.sql,
+      this.#blobs,
+      wasmBackend,
+      task.config.model.parameters,
+    );
     return this.#log;
   }
 

@@ -36,7 +36,9 @@ export class Directory extends DurableObject<Env> {
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS devices (
       id TEXT PRIMARY KEY, cluster INTEGER NOT NULL, registered_at INTEGER NOT NULL,
       last_checkin INTEGER, assigned_version INTEGER)`);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS clusters (idx INTEGER PRIMARY KEY, members INTEGER NOT NULL)");
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS clusters (idx INTEGER PRIMARY KEY, members INTEGER NOT NULL)",
+    );
   }
 
   /**
@@ -62,7 +64,12 @@ export class Directory extends DurableObject<Env> {
         idx,
         count,
       );
-      sql.exec("INSERT INTO devices (id, cluster, registered_at) VALUES (?, ?, ?)", deviceId, idx, Date.now());
+      sql.exec(
+        "INSERT INTO devices (id, cluster, registered_at) VALUES (?, ?, ?)",
+        deviceId,
+        idx,
+        Date.now(),
+      );
       return { cluster: idx, members: count, created: open === undefined };
     });
     const deadlineMs = t.deadlineSeconds * 1000;
@@ -99,7 +106,10 @@ export class Directory extends DurableObject<Env> {
   ): Promise<CheckinDecision> {
     const sql = this.ctx.storage.sql;
     const [device] = sql
-      .exec<{ assigned_version: number | null }>("SELECT assigned_version FROM devices WHERE id = ?", deviceId)
+      .exec<{ assigned_version: number | null }>(
+        "SELECT assigned_version FROM devices WHERE id = ?",
+        deviceId,
+      )
       .toArray();
     if (!device) return { ok: false, reason: "unknown_device" };
     const now = Date.now();
@@ -108,7 +118,18 @@ export class Directory extends DurableObject<Env> {
       const retryAfterSeconds = Math.max(1, Math.ceil((current.deadlineAt - now) / 1000));
       return { ok: true, action: "wait", version: current.version, round: current.round, retryAfterSeconds };
     }
-    sql.exec("UPDATE devices SET last_checkin = ?, assigned_version = ? WHERE id = ?", now, current.version, deviceId);
-    return { ok: true, action: "train", version: current.version, round: current.round, deadlineAt: current.deadlineAt };
+    sql.exec(
+      "UPDATE devices SET last_checkin = ?, assigned_version = ? WHERE id = ?",
+      now,
+      current.version,
+      deviceId,
+    );
+    return {
+      ok: true,
+      action: "train",
+      version: current.version,
+      round: current.round,
+      deadlineAt: current.deadlineAt,
+    };
   }
 }

@@ -7,7 +7,7 @@ import type { Region } from "../shared/regions";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { AggregationLog } from "./storage/aggregation-log";
 import { coordinatorStub, regionName } from "./stubs";
-import { type TierIdentity, TierAggregator } from "./tier-aggregator";
+import { TierAggregator, type TierIdentity } from "./tier-aggregator";
 
 export interface RegionIdentity extends TierIdentity {
   coordinatorRegion: Region;

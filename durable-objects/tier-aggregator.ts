@@ -98,23 +98,24 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   override async alarm(): Promise<void> {
     const id = this.identity();
     if (!id) return;
-    await this.#flush(id);
+    // The alarm is set for the earliest due retry, so when it fires the pending batch is due.
+    await this.#flush(id, true);
     this.onAlarm(id);
   }
 
   /** Housekeeping hook run after every alarm. */
   protected onAlarm(_id: I): void {}
 
-  #ready(id: I, now: number): boolean {
+  #ready(id: I, now: number, retryDue = false): boolean {
     const log = this.log(id);
     const pending = log.pending;
-    if (pending) return pending.nextAttemptAt <= now;
+    if (pending) return retryDue || pending.nextAttemptAt <= now;
     if (log.openInputs === 0) return false;
     return this.batchComplete(id, log) || now >= (log.openSince ?? now) + id.maxWaitMs;
   }
 
   /** Sends sealed batches one at a time until nothing is ready. Concurrent callers join the running loop. */
-  #flush(id: I): Promise<void> {
+  #flush(id: I, retryDue = false): Promise<void> {
     if (this.#flushing) {
       this.#again = true;
       return this.#flushing;
@@ -123,7 +124,8 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
       try {
         do {
           this.#again = false;
-          if (!this.#ready(id, Date.now())) continue;
+          if (!this.#ready(id, Date.now(), retryDue)) continue;
+          retryDue = false;
           const log = this.log(id);
           const batch = this.ctx.storage.transactionSync(() => log.seal());
           if (!batch) continue;
@@ -137,7 +139,10 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
             });
           } catch (err) {
             const retryAt = this.ctx.storage.transactionSync(() => log.recordFailure(batch.seq, Date.now()));
-            console.warn(`${this.selfName(id)}: flush of batch ${batch.seq} failed, retrying at ${new Date(retryAt).toISOString()}:`, err);
+            console.warn(
+              `${this.selfName(id)}: flush of batch ${batch.seq} failed, retrying at ${new Date(retryAt).toISOString()}:`,
+              err,
+            );
             break;
           }
           this.ctx.storage.transactionSync(() => log.acknowledge(batch.seq));

@@ -12,7 +12,23 @@ export function isRegion(value: unknown): value is Region {
 
 // ISO 3166-1 alpha-2 codes that Cloudflare's "me" (Middle East) hint serves better than apac/afr/eeur.
 const MIDDLE_EAST = new Set([
-  "AE", "BH", "CY", "EG", "IL", "IQ", "IR", "JO", "KW", "LB", "OM", "PS", "QA", "SA", "SY", "TR", "YE",
+  "AE",
+  "BH",
+  "CY",
+  "EG",
+  "IL",
+  "IQ",
+  "IR",
+  "JO",
+  "KW",
+  "LB",
+  "OM",
+  "PS",
+  "QA",
+  "SA",
+  "SY",
+  "TR",
+  "YE",
 ]);
 
 /** The geography fields of `request.cf` that the mapping reads. */

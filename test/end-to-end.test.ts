@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { Region } from "../shared/regions";
-import { createTask, flatModel, register, seededVector, upload, waitForVersion, weights, type Device } from "./helpers";
+import {
+  createTask,
+  type Device,
+  flatModel,
+  manifest,
+  register,
+  seededVector,
+  upload,
+  waitForVersion,
+  weights,
+} from "./helpers";
 
 describe("a round, edge → cluster → region → coordinator", () => {
   it("publishes the sample-weighted average of 36 devices' updates across 3 regions as the next version", async () => {
@@ -23,12 +33,15 @@ describe("a round, edge → cluster → region → coordinator", () => {
     const updates = devices.map((_, i) => ({ values: seededVector(i + 1, dim), n: 10 + 7 * i }));
     const totalWeight = updates.reduce((s, u) => s + u.n, 0);
     for (const u of updates) for (let j = 0; j < dim; j++) expected[j]! += (u.n * u.values[j]!) / totalWeight;
-    const responses = await Promise.all(devices.map((d, i) => upload("e2e", d, updates[i]!.values, { sampleWeight: updates[i]!.n })));
+    const responses = await Promise.all(
+      devices.map((d, i) => upload("e2e", d, updates[i]!.values, { sampleWeight: updates[i]!.n })),
+    );
     for (const r of responses) expect(r.status).toBe(202);
 
     // Assert: version 1 is w0 + Σ nᵢΔᵢ / Σ nᵢ.
-    const m = await waitForVersion("e2e", 1);
-    expect(m.version).toBe(1);
+    const view = await waitForVersion("e2e", 1);
+    expect(view.model).toMatchObject({ version: 1, updates: 36, round: 1 });
+    expect(await manifest("e2e")).toMatchObject({ version: 1 });
     const next = await weights("e2e", 1);
     let maxErr = 0;
     for (let j = 0; j < dim; j++) maxErr = Math.max(maxErr, Math.abs(next[j]! - expected[j]!));

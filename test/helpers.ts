@@ -1,6 +1,7 @@
 /** Drives the edge Worker the way devices and operators do, over its HTTP API. */
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { TaskView } from "../durable-objects/coordinator";
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
@@ -30,7 +31,11 @@ export function flatModel(dim: number): TaskConfigInput["model"] {
 }
 
 export async function createTask(task: string, config: TaskConfigInput): Promise<Response> {
-  const res = await api(`/v1/admin/tasks/${task}`, { method: "PUT", headers: adminHeaders(), body: JSON.stringify(config) });
+  const res = await api(`/v1/admin/tasks/${task}`, {
+    method: "PUT",
+    headers: adminHeaders(),
+    body: JSON.stringify(config),
+  });
   return res;
 }
 
@@ -43,7 +48,10 @@ export interface Device {
 }
 
 export async function register(task: string, region: Region): Promise<Device> {
-  const res = await api(`/v1/tasks/${task}/devices`, { method: "POST", headers: { "X-Fedge-Region": region } });
+  const res = await api(`/v1/tasks/${task}/devices`, {
+    method: "POST",
+    headers: { "X-Fedge-Region": region },
+  });
   expect(res.status).toBe(201);
   const body = (await res.json()) as {
     deviceId: string;
@@ -103,14 +111,25 @@ export async function weights(task: string, version: number): Promise<Float32Arr
   return new Float32Array(await res.arrayBuffer());
 }
 
-/** Polls the manifest until the task reaches `version` (the flushes run in the background). */
-export async function waitForVersion(task: string, version: number, timeoutMs = 10_000): Promise<Manifest> {
+export async function taskStatus(task: string): Promise<TaskView> {
+  const res = await api(`/v1/admin/tasks/${task}`, { headers: adminHeaders() });
+  expect(res.status).toBe(200);
+  return (await res.json()) as TaskView;
+}
+
+/**
+ * Polls the admin view (which reads the coordinator directly; the device-facing manifest
+ * may be a second stale) until the task reaches `version`: flushes run in the background.
+ */
+export async function waitForVersion(task: string, version: number, timeoutMs = 10_000): Promise<TaskView> {
   const start = Date.now();
   for (;;) {
-    const m = await manifest(task);
-    if (m.version >= version) return m;
-    if (Date.now() - start > timeoutMs) throw new Error(`task ${task} stayed at version ${m.version}, wanted ${version}`);
-    await new Promise((r) => setTimeout(r, 20));
+    const view = await taskStatus(task);
+    if (view.model.version >= version) return view;
+    if (Date.now() - start > timeoutMs) {
+      throw new Error(`task ${task} stayed at version ${view.model.version}, wanted ${version}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -8,7 +8,7 @@ import { createMiddleware } from "hono/factory";
 import { sign, verify } from "hono/jwt";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { FedgeError } from "../shared/errors";
-import { type Region, isRegion } from "../shared/regions";
+import { isRegion, type Region } from "../shared/regions";
 import type { AppEnv } from "./app-env";
 
 export const TOKEN_TTL_SECONDS = 30 * 24 * 3600;
@@ -60,11 +60,19 @@ export const requireDevice = createMiddleware<AppEnv>(async (c, next) => {
   try {
     payload = await verify(token, c.env.TOKEN_SECRET, "HS256");
   } catch (err) {
-    const reason = err instanceof Error && err.name === "JwtTokenExpired" ? "device token has expired" : "invalid device token";
+    const reason =
+      err instanceof Error && err.name === "JwtTokenExpired"
+        ? "device token has expired"
+        : "invalid device token";
     throw new FedgeError("unauthorized", reason);
   }
   const { sub, task, region, cluster, iat, exp } = payload;
-  if (typeof sub !== "string" || typeof task !== "string" || !isRegion(region) || !Number.isInteger(cluster)) {
+  if (
+    typeof sub !== "string" ||
+    typeof task !== "string" ||
+    !isRegion(region) ||
+    !Number.isInteger(cluster)
+  ) {
     throw new FedgeError("unauthorized", "device token is missing claims");
   }
   if (task !== c.req.param("task")) {

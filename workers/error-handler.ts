@@ -1,7 +1,7 @@
 /** The one place where errors become HTTP responses: `{ error: { code, message } }`. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type ErrorCode, FedgeError, errorBody } from "../shared/errors";
+import { type ErrorCode, errorBody, FedgeError } from "../shared/errors";
 import type { AppEnv } from "./app-env";
 
 const CODE_FOR_STATUS: Record<number, ErrorCode> = {

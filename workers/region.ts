@@ -1,7 +1,7 @@
 /** Which of the nine location hints serves this request. */
 import type { Context } from "hono";
 import { FedgeError } from "../shared/errors";
-import { REGIONS, type Region, isRegion, regionFromGeo } from "../shared/regions";
+import { isRegion, REGIONS, type Region, regionFromGeo } from "../shared/regions";
 import type { AppEnv } from "./app-env";
 
 export const REGION_OVERRIDE_HEADER = "X-Fedge-Region";

@@ -75,7 +75,9 @@ export class AggregationLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
       seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0)`);
     sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
-    sql.exec("CREATE TABLE IF NOT EXISTS log_state (id INTEGER PRIMARY KEY CHECK (id = 0), next_seq INTEGER NOT NULL)");
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS log_state (id INTEGER PRIMARY KEY CHECK (id = 0), next_seq INTEGER NOT NULL)",
+    );
     sql.exec("INSERT OR IGNORE INTO log_state (id, next_seq) VALUES (0, 1)");
     this.#open = this.#running();
     this.#rebuild();
@@ -102,6 +104,11 @@ export class AggregationLog {
   /** When the oldest input of the open batch was received (ms since epoch), or null if it is empty. */
   get openSince(): number | null {
     return this.#openSince;
+  }
+
+  /** A copy of the open batch's running sum. */
+  openSum(): Float32Array {
+    return this.#open.acc.snapshot();
   }
 
   /** The sealed batch awaiting its parent's acknowledgement, if any. */
@@ -170,7 +177,9 @@ export class AggregationLog {
 
   /** Children that have an input in the open batch. */
   openSources(): Set<string> {
-    const rows = this.#sql.exec<{ source: string }>("SELECT DISTINCT source FROM log_inputs WHERE batch IS NULL");
+    const rows = this.#sql.exec<{ source: string }>(
+      "SELECT DISTINCT source FROM log_inputs WHERE batch IS NULL",
+    );
     return new Set(Array.from(rows, (r) => r.source));
   }
 
@@ -211,7 +220,12 @@ export class AggregationLog {
     if (s?.seq !== seq) return now;
     s.attempts += 1;
     s.nextAttemptAt = now + retryDelayMs(s.attempts);
-    this.#sql.exec("UPDATE log_batches SET attempts = ?, next_attempt_at = ? WHERE seq = ?", s.attempts, s.nextAttemptAt, seq);
+    this.#sql.exec(
+      "UPDATE log_batches SET attempts = ?, next_attempt_at = ? WHERE seq = ?",
+      s.attempts,
+      s.nextAttemptAt,
+      seq,
+    );
     return s.nextAttemptAt;
   }
 
@@ -221,10 +235,17 @@ export class AggregationLog {
 
   #rebuild(): void {
     const [batch] = this.#sql
-      .exec<{ seq: number; attempts: number; next_attempt_at: number }>("SELECT * FROM log_batches ORDER BY seq LIMIT 1")
+      .exec<{ seq: number; attempts: number; next_attempt_at: number }>(
+        "SELECT * FROM log_batches ORDER BY seq LIMIT 1",
+      )
       .toArray();
     if (batch) {
-      this.#sealed = { ...this.#running(), seq: batch.seq, attempts: batch.attempts, nextAttemptAt: batch.next_attempt_at };
+      this.#sealed = {
+        ...this.#running(),
+        seq: batch.seq,
+        attempts: batch.attempts,
+        nextAttemptAt: batch.next_attempt_at,
+      };
     }
     const rows = this.#sql.exec<{
       id: string;
@@ -239,14 +260,19 @@ export class AggregationLog {
       const payload = this.#blobs.get(`log:${row.id}`);
       if (!payload) throw new Error(`log input ${row.id} has no payload`);
       const target = row.batch === null ? this.#open : this.#sealed;
-      if (!target) throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
+      if (!target)
+        throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
       addTo(target, decode(row.codec as CodecId, payload, this.#dim), row);
       if (row.batch === null) this.#openSince ??= row.received_at;
     }
   }
 }
 
-function addTo(r: Running, values: Float32Array, input: { scale: number; weight: number; count: number }): void {
+function addTo(
+  r: Running,
+  values: Float32Array,
+  input: { scale: number; weight: number; count: number },
+): void {
   r.acc.addWeighted(values, input.scale);
   r.weight += input.weight;
   r.count += input.count;

@@ -89,7 +89,8 @@ export function parseFrame(bytes: Uint8Array): Frame {
   }
   if (codec === Codec.DenseF32) {
     if (nnz !== dim) badFrame(`dense frame has nnz ${nnz} ≠ dim ${dim}`);
-    if (payloadBytes !== dim * 4) badFrame(`dense-f32 payload must be dim × 4 = ${dim * 4} bytes, got ${payloadBytes}`);
+    if (payloadBytes !== dim * 4)
+      badFrame(`dense-f32 payload must be dim × 4 = ${dim * 4} bytes, got ${payloadBytes}`);
   }
   return {
     header: {

@@ -35,7 +35,11 @@ const ModelSpec = z
     const names = new Set<string>();
     model.layout.forEach((tensor, i) => {
       if (names.has(tensor.name)) {
-        ctx.addIssue({ code: "custom", path: ["layout", i, "name"], message: `duplicate tensor name "${tensor.name}"` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["layout", i, "name"],
+          message: `duplicate tensor name "${tensor.name}"`,
+        });
       }
       names.add(tensor.name);
     });
@@ -45,8 +49,13 @@ const ModelSpec = z
     let next = 0;
     for (const t of order) {
       if (t.start !== next) {
-        const what = t.start < next ? "overlaps the previous tensor" : "leaves a gap after the previous tensor";
-        ctx.addIssue({ code: "custom", path: ["layout", t.i, "offset"], message: `offset ${t.start} ${what} (expected ${next})` });
+        const what =
+          t.start < next ? "overlaps the previous tensor" : "leaves a gap after the previous tensor";
+        ctx.addIssue({
+          code: "custom",
+          path: ["layout", t.i, "offset"],
+          message: `offset ${t.start} ${what} (expected ${next})`,
+        });
       }
       next = t.start + t.size;
     }

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { coordinatorStub } from "../../durable-objects/stubs";
 import { FedgeError } from "../../shared/errors";
-import { TASK_ID_PATTERN, layoutHash, parseTaskConfig } from "../../shared/protocol/task-config";
+import { layoutHash, parseTaskConfig, TASK_ID_PATTERN } from "../../shared/protocol/task-config";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth";
 import { readJson } from "../body";

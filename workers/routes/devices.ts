@@ -1,10 +1,10 @@
 /** Device registration and check-in. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { directoryStub } from "../../durable-objects/stubs";
 import { layoutHashHex } from "../../durable-objects/coordinator";
+import { directoryStub } from "../../durable-objects/stubs";
 import { FedgeError } from "../../shared/errors";
-import { FRAME_HEADER_BYTES, codecName, Codec } from "../../shared/protocol/frame";
+import { Codec, codecName, FRAME_HEADER_BYTES } from "../../shared/protocol/frame";
 import { formatPath } from "../../shared/protocol/task-config";
 import type { AppEnv } from "../app-env";
 import { issueDeviceToken, requireDevice } from "../auth";
@@ -80,11 +80,17 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     round: view.round.round,
     deadlineAt: view.round.deadlineAt,
   });
-  if (!decision.ok) throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
+  if (!decision.ok)
+    throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
   const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
   if (decision.action === "wait") {
     c.header("Retry-After", String(decision.retryAfterSeconds));
-    return c.json({ action: "wait", retryAfterSeconds: decision.retryAfterSeconds, round: decision.round, model });
+    return c.json({
+      action: "wait",
+      retryAfterSeconds: decision.retryAfterSeconds,
+      round: decision.round,
+      model,
+    });
   }
   return c.json({
     action: "train",

@@ -40,16 +40,19 @@ model.get("/:task/model/:version/weights", requireReader, async (c) => {
   const taskId = c.req.param("task");
   const versionText = c.req.param("version");
   const version = /^\d{1,9}$/.test(versionText) ? Number(versionText) : Number.NaN;
-  if (!Number.isInteger(version)) throw new FedgeError("bad_request", `version "${versionText}" is not a non-negative integer`);
+  if (!Number.isInteger(version))
+    throw new FedgeError("bad_request", `version "${versionText}" is not a non-negative integer`);
 
   const cache = caches.default;
   const cacheKey = new Request(new URL(c.req.url).toString(), { method: "GET" });
   let response = await cache.match(cacheKey);
   if (!response) {
     const view = await loadTask(c.env, taskId, { fresh: true });
-    if (version > view.model.version) throw new FedgeError("version_not_found", `task "${taskId}" has no version ${version} yet`);
+    if (version > view.model.version)
+      throw new FedgeError("version_not_found", `task "${taskId}" has no version ${version} yet`);
     const object = await c.env.MODELS.get(weightsKey(taskId, version));
-    if (!object) throw new FedgeError("version_not_found", `weights for version ${version} are not available`);
+    if (!object)
+      throw new FedgeError("version_not_found", `weights for version ${version} are not available`);
     const manifest = await c.env.MODELS.get(manifestKey(taskId, version));
     const sha256 = manifest ? ((await manifest.json()) as { sha256: string }).sha256 : null;
     const headers = new Headers({

@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { clusterStub } from "../../durable-objects/stubs";
 import { FedgeError } from "../../shared/errors";
-import { FRAME_HEADER_BYTES, decodeDenseF32, parseFrame } from "../../shared/protocol/frame";
+import { decodeDenseF32, FRAME_HEADER_BYTES, parseFrame } from "../../shared/protocol/frame";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
 import { loadTask } from "../tasks";
@@ -29,13 +29,17 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
   const device = c.get("device");
   const type = c.req.header("Content-Type")?.split(";")[0]?.trim();
   if (type !== FRAME_CONTENT_TYPE) {
-    throw new FedgeError("unsupported_media_type", `updates must be sent as ${FRAME_CONTENT_TYPE}, got ${type ?? "none"}`);
+    throw new FedgeError(
+      "unsupported_media_type",
+      `updates must be sent as ${FRAME_CONTENT_TYPE}, got ${type ?? "none"}`,
+    );
   }
   const frame = parseFrame(new Uint8Array(await c.req.arrayBuffer()));
   const h = frame.header;
   let view = await loadTask(c.env, device.task);
   const params = view.task.config.model.parameters;
-  if (h.dim !== params) throw new FedgeError("dimension_mismatch", `frame dim ${h.dim} ≠ task parameters ${params}`);
+  if (h.dim !== params)
+    throw new FedgeError("dimension_mismatch", `frame dim ${h.dim} ≠ task parameters ${params}`);
   if (h.layoutHash !== view.task.layoutHash) {
     throw new FedgeError(
       "layout_mismatch",
@@ -45,7 +49,10 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
   // The cached view may be a second old; look again before calling a base version from the future.
   if (h.baseVersion > view.model.version) view = await loadTask(c.env, device.task, { fresh: true });
   if (h.baseVersion > view.model.version) {
-    throw new FedgeError("unknown_base_version", `base version ${h.baseVersion} > current version ${view.model.version}`);
+    throw new FedgeError(
+      "unknown_base_version",
+      `base version ${h.baseVersion} > current version ${view.model.version}`,
+    );
   }
   decodeDenseF32(frame.payload, h.dim); // rejects NaN/Inf before anything is stored
   const receipt = await clusterStub(c.env, device.task, device.region, device.cluster).submit({

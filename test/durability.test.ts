@@ -1,0 +1,183 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import type { ClusterAggregator } from "../durable-objects/cluster-aggregator";
+import type { PartialEnvelope } from "../durable-objects/partial";
+import { RegionAggregator } from "../durable-objects/region-aggregator";
+import { clusterStub, regionStub } from "../durable-objects/stubs";
+import {
+  createTask,
+  type Device,
+  flatModel,
+  register,
+  seededVector,
+  upload,
+  waitForVersion,
+  weights,
+} from "./helpers";
+
+const DIM = 257;
+
+/** w0 + Σ nᵢxᵢ / Σ nᵢ in float64: the oracle every scenario is checked against. */
+function fedAvg(initial: Float32Array, updates: { values: Float32Array; n: number }[]): Float64Array {
+  const total = updates.reduce((s, u) => s + u.n, 0);
+  const out = Float64Array.from(initial);
+  for (const u of updates) for (let j = 0; j < out.length; j++) out[j]! += (u.n * u.values[j]!) / total;
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** One region, one cluster of `size` devices, a round that closes at `size` updates. */
+async function setup(task: string, size: number) {
+  await createTask(task, {
+    model: { ...flatModel(DIM), init: { kind: "uniform", scale: 1, seed: 3 } },
+    round: { targetUpdates: size, deadlineSeconds: 3600 },
+    clusters: { targetSize: size },
+  });
+  const devices: Device[] = [];
+  for (let i = 0; i < size; i++) devices.push(await register(task, "weur"));
+  const updates = devices.map((_, i) => ({ values: seededVector(100 + i, DIM), n: 1 + i }));
+  return {
+    devices,
+    updates,
+    initial: await weights(task, 0),
+    cluster: clusterStub(env, task, "weur", 0),
+    region: regionStub(env, task, "weur"),
+    send: (i: number) => upload(task, devices[i]!, updates[i]!.values, { sampleWeight: updates[i]!.n }),
+  };
+}
+
+describe("an acknowledged update is never lost or counted twice", () => {
+  it("survives the cluster being evicted between the 202 and its flush", async () => {
+    const s = await setup("evict-cluster", 4);
+    for (const i of [0, 1, 2]) expect((await s.send(i)).status).toBe(202);
+    expect((await s.cluster.status()).openUpdates).toBe(3);
+
+    await evictDurableObject(s.cluster);
+    // The rebuilt log still holds the three acknowledged updates.
+    expect((await s.cluster.status()).openUpdates).toBe(3);
+    expect((await s.send(3)).status).toBe(202);
+
+    await waitForVersion("evict-cluster", 1);
+    expect(maxAbsDiff(await weights("evict-cluster", 1), fedAvg(s.initial, s.updates))).toBeLessThanOrEqual(
+      1e-6,
+    );
+  });
+
+  it("survives the region being evicted between merging a partial and flushing it", async () => {
+    const s = await setup("evict-region", 4);
+    // Two clusters would make the region wait; with one, hold the region's flush by failing the coordinator once.
+    await runInDurableObject(s.region, (instance: RegionAggregator) => {
+      vi.spyOn(
+        instance as unknown as { sendToParent: () => Promise<never> },
+        "sendToParent",
+      ).mockImplementationOnce(async () => {
+        throw new Error("coordinator unreachable");
+      });
+    });
+    for (const i of [0, 1, 2, 3]) expect((await s.send(i)).status).toBe(202);
+    await vi.waitFor(async () => expect((await s.region.status()).pending?.attempts).toBe(1));
+
+    await evictDurableObject(s.region);
+    expect((await s.region.status()).pending).toMatchObject({ attempts: 1 });
+    expect(await runDurableObjectAlarm(s.region)).toBe(true);
+
+    await waitForVersion("evict-region", 1);
+    expect(maxAbsDiff(await weights("evict-region", 1), fedAvg(s.initial, s.updates))).toBeLessThanOrEqual(
+      1e-6,
+    );
+  });
+
+  it("retries a flush whose parent throws, and the parent merges it once", async () => {
+    const s = await setup("parent-throws", 3);
+    let calls = 0;
+    // First call: the parent merges, then the ack is lost. The child must resend; the parent must not double-count.
+    const proto = RegionAggregator.prototype;
+    const original = proto.ingestPartial;
+    const spy = vi.spyOn(proto, "ingestPartial").mockImplementation(async function (
+      this: RegionAggregator,
+      envelope: PartialEnvelope,
+    ) {
+      calls += 1;
+      const ack = await original.call(this, envelope);
+      if (calls === 1) throw new Error("ack lost in transit");
+      return ack;
+    });
+    onTestFinished(() => spy.mockRestore());
+    for (const i of [0, 1, 2]) expect((await s.send(i)).status).toBe(202);
+    await vi.waitFor(async () => expect((await s.cluster.status()).pending?.attempts).toBe(1));
+
+    expect(await runDurableObjectAlarm(s.cluster)).toBe(true);
+    expect(calls).toBe(2);
+    expect((await s.cluster.status()).pending).toBeNull();
+
+    await waitForVersion("parent-throws", 1);
+    expect(maxAbsDiff(await weights("parent-throws", 1), fedAvg(s.initial, s.updates))).toBeLessThanOrEqual(
+      1e-6,
+    );
+  });
+
+  it("recovers a batch sealed mid-flush when the cluster is evicted before the parent answers", async () => {
+    const s = await setup("mid-flush", 3);
+    const spy = vi.spyOn(RegionAggregator.prototype, "ingestPartial").mockImplementationOnce(async () => {
+      throw new Error("region restarting");
+    });
+    onTestFinished(() => spy.mockRestore());
+    for (const i of [0, 1, 2]) expect((await s.send(i)).status).toBe(202);
+    await vi.waitFor(async () => expect((await s.cluster.status()).pending?.attempts).toBe(1));
+
+    await evictDurableObject(s.cluster);
+    expect(await runDurableObjectAlarm(s.cluster)).toBe(true);
+
+    await waitForVersion("mid-flush", 1);
+    expect(maxAbsDiff(await weights("mid-flush", 1), fedAvg(s.initial, s.updates))).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("keeps a resent update id to one count and answers it with the original receipt", async () => {
+    const s = await setup("duplicates", 2);
+    const frameOf = (i: number, updateId: string) =>
+      upload("duplicates", s.devices[i]!, s.updates[i]!.values, { sampleWeight: s.updates[i]!.n, updateId });
+    const first = await frameOf(0, "0123456789abcdef0123456789abcdef");
+    const again = await frameOf(0, "0123456789abcdef0123456789abcdef");
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toEqual(await first.json());
+    expect((await s.cluster.status()).openUpdates).toBe(1);
+
+    expect((await s.send(1)).status).toBe(202);
+    await waitForVersion("duplicates", 1);
+    // Resent after the batch was flushed and deleted: still answered, still not counted.
+    const late = await frameOf(0, "0123456789abcdef0123456789abcdef");
+    expect(late.status).toBe(202);
+    expect((await s.cluster.status()).openUpdates).toBe(0);
+    expect(maxAbsDiff(await weights("duplicates", 1), fedAvg(s.initial, s.updates))).toBeLessThanOrEqual(
+      1e-6,
+    );
+  });
+});
+
+describe("the cluster's state after eviction", () => {
+  it("rebuilds a bit-identical running sum from its log", async () => {
+    const s = await setup("rebuild", 5);
+    for (const i of [0, 1, 2]) expect((await s.send(i)).status).toBe(202);
+    const openSum = () =>
+      runInDurableObject(s.cluster, (instance: ClusterAggregator) => {
+        const internals = instance as unknown as {
+          requireIdentity(): unknown;
+          log(id: unknown): { openSum(): Float32Array };
+        };
+        return Array.from(internals.log(internals.requireIdentity()).openSum());
+      });
+    const before = await openSum();
+    expect(before.some((v) => v !== 0)).toBe(true);
+
+    await evictDurableObject(s.cluster);
+
+    expect(await openSum()).toEqual(before);
+  });
+});
