@@ -1,7 +1,8 @@
 /**
  * First tier: one object per ~10 devices, pinned to their region. Accepts device
  * updates (write-ahead, then 202), de-duplicates by update id, and flushes Σ nᵢΔᵢ to
- * the region aggregator when every member has reported or the batch's wait runs out.
+ * the region aggregator when every member has reported on the current model version,
+ * or when the batch's wait runs out.
  */
 import type { CodecId } from "../shared/protocol/frame";
 import type { PartialAck, PartialEnvelope } from "./partial";
@@ -36,9 +37,10 @@ export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600_000;
 export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, receipt TEXT NOT NULL, received_at INTEGER NOT NULL)",
-    );
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS receipts (
+      key TEXT PRIMARY KEY, receipt TEXT NOT NULL, received_at INTEGER NOT NULL,
+      device TEXT NOT NULL, base_version INTEGER NOT NULL)`);
+    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS receipts_by_version ON receipts (base_version, device)");
   }
 
   /** Called by the Directory whenever membership changes. */
@@ -65,10 +67,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         receivedAt: new Date(now).toISOString(),
       };
       sql.exec(
-        "INSERT INTO receipts (key, receipt, received_at) VALUES (?, ?, ?)",
+        "INSERT INTO receipts (key, receipt, received_at, device, base_version) VALUES (?, ?, ?, ?, ?)",
         key,
         JSON.stringify(receipt),
         now,
+        update.device,
+        update.baseVersion,
       );
       log.append(
         {
@@ -94,8 +98,20 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     return regionStub(this.env, id.task, id.region).ingestPartial(envelope);
   }
 
+  /**
+   * Complete when every member has reported on the newest model version seen here
+   * (counting updates already flushed), so a member that reports late does not wait
+   * for the deadline just because earlier members' updates have gone up the tree.
+   */
   protected override batchComplete(id: ClusterIdentity, log: AggregationLog): boolean {
-    return log.openCount >= id.members;
+    if (log.openCount >= id.members) return true;
+    const [row] = this.ctx.storage.sql
+      .exec<{ reported: number }>(
+        `SELECT COUNT(DISTINCT device) AS reported FROM receipts
+         WHERE base_version = (SELECT MAX(base_version) FROM receipts)`,
+      )
+      .toArray();
+    return (row?.reported ?? 0) >= id.members;
   }
 
   protected override onAlarm(): void {

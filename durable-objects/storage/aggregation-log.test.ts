@@ -1,0 +1,116 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { referenceBackend } from "../../shared/kernels/reference";
+import { Codec } from "../../shared/protocol/frame";
+import { AggregationLog, type LogInput, retryDelayMs } from "./aggregation-log";
+import { BlobStore, CHUNK_BYTES } from "./blob-store";
+
+/** Runs `fn` against the real SQLite storage of a fresh Durable Object. */
+function withStorage<T>(name: string, fn: (sql: SqlStorage) => T): Promise<T> {
+  return runInDurableObject(env.DIRECTORY.getByName(name), (_instance, state) => fn(state.storage.sql));
+}
+
+function input(id: string, values: number[], scale: number): LogInput {
+  const v = Float32Array.from(values);
+  return {
+    id,
+    source: id,
+    codec: Codec.DenseF32,
+    payload: new Uint8Array(v.buffer),
+    scale,
+    weight: scale,
+    count: 1,
+  };
+}
+
+describe("AggregationLog", () => {
+  it("seals the open inputs into a batch whose sum is Σ scale·x, and forgets them on ack", async () => {
+    await withStorage("log-seal", (sql) => {
+      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 2);
+      log.append(input("a", [1, 2], 2), 1000);
+      log.append(input("b", [10, 20], 1), 2000);
+      expect(log.openSince).toBe(1000);
+
+      const batch = log.seal();
+      expect(batch).toMatchObject({ seq: 1, weight: 3, count: 2 });
+      expect(Array.from(batch!.sum)).toEqual([12, 24]);
+      expect(log.openInputs).toBe(0);
+      // Until acknowledged, sealing again returns the same batch.
+      expect(log.seal()?.seq).toBe(1);
+
+      log.acknowledge(1);
+      expect(log.pending).toBeNull();
+      expect(log.seal()).toBeNull();
+      expect(sql.exec("SELECT COUNT(*) AS n FROM log_inputs").one().n).toBe(0);
+      expect(sql.exec("SELECT COUNT(*) AS n FROM blob_chunks").one().n).toBe(0);
+    });
+  });
+
+  it("rebuilds both the sealed batch and the open inputs from storage", async () => {
+    await withStorage("log-rebuild", (sql) => {
+      const blobs = new BlobStore(sql);
+      const log = new AggregationLog(sql, blobs, referenceBackend, 2);
+      log.append(input("a", [1, 1], 1), 1);
+      log.seal();
+      log.recordFailure(1, 5000);
+      log.append(input("b", [3, 4], 2), 2);
+
+      const rebuilt = new AggregationLog(sql, blobs, referenceBackend, 2);
+      expect(rebuilt.pending).toEqual(log.pending);
+      expect(Array.from(rebuilt.openSum())).toEqual([6, 8]);
+      expect(rebuilt.openSince).toBe(2);
+      expect(Array.from(rebuilt.seal()!.sum)).toEqual([1, 1]);
+    });
+  });
+
+  it("merges a child's (child, seq) once and refuses older or repeated sequence numbers", async () => {
+    await withStorage("log-partials", (sql) => {
+      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
+      const env1 = { child: "c0", seq: 1, weight: 2, count: 2, sum: Float32Array.of(5) };
+      expect(log.appendPartial(env1, 1)).toBe(true);
+      expect(log.appendPartial(env1, 2)).toBe(false);
+      expect(log.appendPartial({ ...env1, seq: 2 }, 3)).toBe(true);
+      expect(log.appendPartial({ ...env1, seq: 1 }, 4)).toBe(false);
+      expect(log.appendPartial({ ...env1, child: "c1" }, 5)).toBe(true);
+      expect(log.openCount).toBe(6);
+      expect(Array.from(log.openSum())).toEqual([15]);
+      expect(log.openSources()).toEqual(new Set(["c0", "c1"]));
+    });
+  });
+
+  it("rejects a payload of the wrong size before writing anything", async () => {
+    await withStorage("log-bad", (sql) => {
+      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 3);
+      expect(() => log.append(input("a", [1, 2], 1), 1)).toThrow();
+      expect(sql.exec("SELECT COUNT(*) AS n FROM log_inputs").one().n).toBe(0);
+      expect(log.openInputs).toBe(0);
+    });
+  });
+});
+
+describe("BlobStore", () => {
+  it("stores values larger than a SQLite row in chunks and reads them back whole", async () => {
+    await withStorage("blobs", (sql) => {
+      const store = new BlobStore(sql);
+      const big = new Uint8Array(CHUNK_BYTES * 2 + 123).map((_, i) => i % 251);
+      store.put("k", big);
+      expect(sql.exec("SELECT COUNT(*) AS n FROM blob_chunks WHERE key = 'k'").one().n).toBe(3);
+      expect(store.get("k")).toEqual(big);
+      store.put("k", Uint8Array.of(1));
+      expect(store.get("k")).toEqual(Uint8Array.of(1));
+      store.delete("k");
+      expect(store.get("k")).toBeNull();
+    });
+  });
+});
+
+describe("retry delays", () => {
+  it("grow exponentially from 1 s to a 5-minute cap, jittered within [d/2, d]", () => {
+    expect(retryDelayMs(1, () => 0)).toBe(500);
+    expect(retryDelayMs(1, () => 1)).toBe(1000);
+    expect(retryDelayMs(4, () => 1)).toBe(8000);
+    expect(retryDelayMs(50, () => 1)).toBe(300_000);
+    expect(retryDelayMs(50, () => 0)).toBe(150_000);
+  });
+});

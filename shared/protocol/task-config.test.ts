@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { FedgeError } from "../errors";
+import { formatPath, layoutHash, parseTaskConfig } from "./task-config";
+
+const model = {
+  parameters: 7,
+  layout: [
+    { name: "w", shape: [2, 3], offset: 0 },
+    { name: "b", shape: [1], offset: 6 },
+  ],
+};
+
+function problems(input: unknown): string {
+  try {
+    parseTaskConfig(input);
+  } catch (err) {
+    expect(err).toBeInstanceOf(FedgeError);
+    expect((err as FedgeError).code).toBe("invalid_config");
+    return (err as FedgeError).message;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("task configuration", () => {
+  it("fills every default", () => {
+    expect(parseTaskConfig({ model })).toEqual({
+      model: { ...model, init: { kind: "zeros" } },
+      optimizer: { kind: "fedavg", serverLearningRate: 1 },
+      round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 },
+      clusters: { targetSize: 10 },
+      placement: { coordinatorRegion: "enam" },
+    });
+  });
+
+  it("accepts tensors listed out of offset order", () => {
+    expect(() => parseTaskConfig({ model: { ...model, layout: [...model.layout].reverse() } })).not.toThrow();
+  });
+
+  it("names the offset of a tensor that leaves a gap or overlaps", () => {
+    const gap = { ...model, layout: [model.layout[0], { name: "b", shape: [1], offset: 7 }] };
+    expect(problems({ model: gap })).toMatch(/model\.layout\[1\]\.offset: offset 7 leaves a gap/);
+    const overlap = { ...model, layout: [model.layout[0], { name: "b", shape: [1], offset: 5 }] };
+    expect(problems({ model: overlap })).toMatch(/model\.layout\[1\]\.offset: offset 5 overlaps/);
+  });
+
+  it("rejects unknown fields and optimizers, naming them", () => {
+    expect(problems({ model, extra: 1 })).toMatch(/extra/);
+    expect(problems({ model, optimizer: { kind: "sgd" } })).toMatch(/optimizer\.kind/);
+  });
+
+  it("requires minUpdates <= targetUpdates", () => {
+    expect(problems({ model, round: { targetUpdates: 2, minUpdates: 3 } })).toMatch(/round\.minUpdates/);
+  });
+
+  it("formats paths as a JavaScript accessor would", () => {
+    expect(formatPath(["model", "layout", 2, "offset"])).toBe("model.layout[2].offset");
+    expect(formatPath([])).toBe("(root)");
+  });
+});
+
+describe("layout hash", () => {
+  it("depends on names, shapes and offsets but not on listing order", async () => {
+    const h = await layoutHash(model.layout);
+    expect(await layoutHash([...model.layout].reverse())).toBe(h);
+    expect(await layoutHash([{ ...model.layout[0]!, name: "W" }, model.layout[1]!])).not.toBe(h);
+    expect(await layoutHash([{ ...model.layout[0]!, shape: [3, 2] }, model.layout[1]!])).not.toBe(h);
+  });
+
+  it("is the first 4 bytes of SHA-256 over the canonical JSON, little-endian", async () => {
+    const canonical = '[["w",[2,3],0],["b",[1],6]]';
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
+    const expected = digest[0]! | (digest[1]! << 8) | (digest[2]! << 16) | (digest[3]! << 24);
+    expect(await layoutHash(model.layout)).toBe(expected >>> 0);
+  });
+});

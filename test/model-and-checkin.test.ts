@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { initialWeights } from "../shared/model-init";
+import { parseTaskConfig } from "../shared/protocol/task-config";
+import {
+  api,
+  createTask,
+  type Device,
+  flatModel,
+  register,
+  seededVector,
+  upload,
+  waitForVersion,
+} from "./helpers";
+
+const TASK = "model-checkin";
+const MODEL = { ...flatModel(6), init: { kind: "uniform" as const, scale: 0.5, seed: 11 } };
+let device: Device;
+
+beforeAll(async () => {
+  expect(
+    (await createTask(TASK, { model: MODEL, round: { targetUpdates: 1, deadlineSeconds: 60 } })).status,
+  ).toBe(201);
+  device = await register(TASK, "afr");
+});
+
+const auth = () => ({ Authorization: `Bearer ${device.token}` });
+
+describe("check-in", () => {
+  it("assigns the current version once, then tells the device to wait with Retry-After", async () => {
+    const first = await api(`/v1/tasks/${TASK}/checkin`, { method: "POST", headers: auth() });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({
+      action: "train",
+      round: 1,
+      upload: { baseVersion: 0, codec: "dense-f32" },
+    });
+
+    const second = await api(`/v1/tasks/${TASK}/checkin`, { method: "POST", headers: auth() });
+    expect(second.status).toBe(200);
+    const body = (await second.json()) as { action: string; retryAfterSeconds: number };
+    expect(body.action).toBe("wait");
+    expect(body.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(body.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(second.headers.get("Retry-After")).toBe(String(body.retryAfterSeconds));
+  });
+});
+
+describe("the model", () => {
+  it("serves version 0 as the config's seeded initial weights, with its SHA-256 as ETag", async () => {
+    const manifest = (await (await api(`/v1/tasks/${TASK}/model`, { headers: auth() })).json()) as {
+      version: number;
+      sha256: string;
+      weightsUrl: string;
+    };
+    expect(manifest.version).toBe(0);
+    const res = await api(manifest.weightsUrl, { headers: auth() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ETag")).toBe(`"${manifest.sha256}"`);
+    expect(res.headers.get("Cache-Control")).toContain("immutable");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    expect(Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")).toBe(manifest.sha256);
+    expect(new Float32Array(bytes.buffer)).toEqual(initialWeights(parseTaskConfig({ model: MODEL }).model));
+  });
+
+  it("answers a matching If-None-Match with 304 and no body, from the cache or not", async () => {
+    const first = await api(`/v1/tasks/${TASK}/model/0/weights`, { headers: auth() });
+    const etag = first.headers.get("ETag") ?? "";
+    await first.arrayBuffer();
+    for (let i = 0; i < 2; i++) {
+      const res = await api(`/v1/tasks/${TASK}/model/0/weights`, {
+        headers: { ...auth(), "If-None-Match": etag },
+      });
+      expect(res.status).toBe(304);
+      expect((await res.arrayBuffer()).byteLength).toBe(0);
+    }
+  });
+
+  it("requires a token for the task to read weights", async () => {
+    expect((await api(`/v1/tasks/${TASK}/model/0/weights`)).status).toBe(401);
+  });
+
+  it("keeps every published version readable after the next one", async () => {
+    const before = await (await api(`/v1/tasks/${TASK}/model/0/weights`, { headers: auth() })).arrayBuffer();
+    expect((await upload(TASK, device, seededVector(5, 6), { sampleWeight: 4 })).status).toBe(202);
+    await waitForVersion(TASK, 1);
+    const again = await api(`/v1/tasks/${TASK}/model/0/weights`, { headers: auth() });
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(new Uint8Array(before));
+    const v1 = await api(`/v1/tasks/${TASK}/model/1/weights`, { headers: auth() });
+    expect(v1.status).toBe(200);
+    expect(new Uint8Array(await v1.arrayBuffer())).not.toEqual(new Uint8Array(before));
+  });
+});
