@@ -11,7 +11,13 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token", TOKEN_SECRET: "test-token-secret" } },
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                TOKEN_SECRET: "test-token-secret",
+                ALLOW_REGION_OVERRIDE: "true",
+              },
+            },
           }),
         ],
         test: {

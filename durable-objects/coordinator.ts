@@ -9,7 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { fedAvgStep } from "../shared/aggregation/fedavg";
 import { initialWeights } from "../shared/model-init";
 import { toHex } from "../shared/protocol/frame";
-import { sameModel, type TaskConfig } from "../shared/protocol/task-config";
+import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
 import { wasmBackend } from "../wasm/index";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog } from "./storage/aggregation-log";
@@ -19,7 +19,8 @@ import { Meta } from "./storage/meta";
 export interface TaskRecord {
   id: string;
   config: TaskConfig;
-  layoutHash: number;
+  /** 8 hex digits: the frame's bytes 40..43 (see task-config.ts). */
+  layoutHash: string;
   createdAt: string;
 }
 
@@ -27,7 +28,6 @@ export interface ModelManifest {
   task: string;
   version: number;
   parameters: number;
-  /** The layout hash devices echo in their frames, as 8 hex digits of the little-endian u32. */
   layoutHash: string;
   byteLength: number;
   /** Hex SHA-256 of the weights blob. */
@@ -36,7 +36,7 @@ export interface ModelManifest {
   key: string;
   createdAt: string;
   /** The round whose updates produced this version (0 for the initial model). */
-  round: number;
+  fromRound: number;
   /** Device updates aggregated into this version. */
   updates: number;
 }
@@ -60,10 +60,6 @@ export type CreateTaskResult =
 export const weightsKey = (task: string, version: number) => `models/${task}/v${version}.bin`;
 export const manifestKey = (task: string, version: number) => `models/${task}/v${version}.json`;
 
-export function layoutHashHex(hash: number): string {
-  return (hash >>> 0).toString(16).padStart(8, "0");
-}
-
 export class Coordinator extends DurableObject<Env> {
   readonly #meta: Meta;
   readonly #blobs: BlobStore;
@@ -84,27 +80,24 @@ export class Coordinator extends DurableObject<Env> {
    * Creates the task with its version-0 model, or updates the mutable parts (optimizer,
    * round policy, clusters, placement) of an existing one. The model itself cannot change.
    */
-  createTask(id: string, config: TaskConfig, layoutHash: number): Promise<CreateTaskResult> {
+  createTask(id: string, config: TaskConfig, layoutHash: string): Promise<CreateTaskResult> {
     // Creation awaits R2; no other request may see (or race) a half-created task.
     return this.ctx.blockConcurrencyWhile(() => this.#createTask(id, config, layoutHash));
   }
 
-  async #createTask(id: string, config: TaskConfig, layoutHash: number): Promise<CreateTaskResult> {
+  async #createTask(id: string, config: TaskConfig, layoutHash: string): Promise<CreateTaskResult> {
     const existing = this.#meta.get<TaskRecord>("task");
     if (existing) {
-      if (!sameModel(existing.config, config)) {
-        return {
-          ok: false,
-          message: `task "${id}" exists with a different model; a model cannot change once created`,
-        };
-      }
+      const changed = immutableChange(existing.config, config, [existing.layoutHash, layoutHash]);
+      if (changed)
+        return { ok: false, message: `task "${id}" exists; ${changed} cannot change once a task is created` };
       const updated = { ...existing, config };
       this.#meta.set("task", updated);
       return { ok: true, created: false, view: this.#view(updated) };
     }
     const now = Date.now();
     const weights = initialWeights(config.model);
-    const manifest = await this.#putModel(id, layoutHash, 0, weights, { round: 0, updates: 0 }, now);
+    const manifest = await this.#putModel(id, layoutHash, 0, weights, { fromRound: 0, updates: 0 }, now);
     const task: TaskRecord = { id, config, layoutHash, createdAt: new Date(now).toISOString() };
     this.ctx.storage.transactionSync(() => {
       this.#meta.set("task", task);
@@ -174,7 +167,7 @@ export class Coordinator extends DurableObject<Env> {
         version,
         next,
         {
-          round: round.round,
+          fromRound: round.round,
           updates: batch.count,
         },
         now,
@@ -210,10 +203,10 @@ export class Coordinator extends DurableObject<Env> {
   /** Writes a version's weights and manifest to R2. Keys are immutable per version, so a retry rewrites identical bytes. */
   async #putModel(
     task: string,
-    layoutHash: number,
+    layoutHash: string,
     version: number,
     weights: Float32Array,
-    origin: { round: number; updates: number },
+    origin: { fromRound: number; updates: number },
     now: number,
   ): Promise<ModelManifest> {
     const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
@@ -222,7 +215,7 @@ export class Coordinator extends DurableObject<Env> {
       task,
       version,
       parameters: weights.length,
-      layoutHash: layoutHashHex(layoutHash),
+      layoutHash,
       byteLength: bytes.byteLength,
       sha256,
       key: weightsKey(task, version),

@@ -102,7 +102,7 @@ export class Directory extends DurableObject<Env> {
    */
   async checkin(
     deviceId: string,
-    current: { version: number; round: number; deadlineAt: number },
+    current: { version: number; round: number; deadlineAt: number; deadlineSeconds: number },
   ): Promise<CheckinDecision> {
     const sql = this.ctx.storage.sql;
     const [device] = sql
@@ -115,7 +115,9 @@ export class Directory extends DurableObject<Env> {
     const now = Date.now();
     if (device.assigned_version === current.version) {
       sql.exec("UPDATE devices SET last_checkin = ? WHERE id = ?", now, deviceId);
-      const retryAfterSeconds = Math.max(1, Math.ceil((current.deadlineAt - now) / 1000));
+      // Past the deadline the round is being published (or retried): come back in a period, not every second.
+      const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);
+      const retryAfterSeconds = untilDeadline >= 1 ? untilDeadline : Math.min(60, current.deadlineSeconds);
       return { ok: true, action: "wait", version: current.version, round: current.round, retryAfterSeconds };
     }
     sql.exec(

@@ -44,14 +44,14 @@ function frame(args: string[]): void {
   const base = Number(values.base);
   if (!Number.isInteger(base) || base < 0) fail("--base must be a non-negative integer");
   const hashText = values["layout-hash"];
-  if (!/^[0-9a-f]{1,8}$/i.test(hashText)) fail("--layout-hash must be up to 8 hex digits");
+  if (!/^[0-9a-f]{8}$/i.test(hashText)) fail("--layout-hash must be 8 hex digits");
   const updateId = values["update-id"] ?? randomUpdateId();
   if (!/^[0-9a-f]{32}$/i.test(updateId)) fail("--update-id must be 32 hex digits");
   const bytes = encodeDenseF32Frame(Float32Array.from(numbers), {
     baseVersion: base,
     sampleWeight: weight,
     updateId: updateId.toLowerCase(),
-    layoutHash: Number.parseInt(hashText, 16),
+    layoutHash: hashText.toLowerCase(),
   });
   process.stdout.write(bytes);
 }

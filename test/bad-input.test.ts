@@ -94,7 +94,7 @@ describe("uploads that are refused change nothing", () => {
   });
 
   it("rejects a frame built for another layout as 422 layout_mismatch", async () => {
-    const frame = denseFrame({ ...device, layoutHash: device.layoutHash ^ 1 }, new Float32Array(DIM), {
+    const frame = denseFrame({ ...device, layoutHash: "00000000" }, new Float32Array(DIM), {
       sampleWeight: 1,
     });
     await expectError(await uploadFrame(TASK, device.token, frame), 422, "layout_mismatch");
@@ -274,5 +274,19 @@ describe("a valid upload after all of the above", () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ updateId, status: "accepted" });
     expect((await clusterStub(env, TASK, "weur", 0).status()).openUpdates).toBe(1);
+  });
+});
+
+describe("reconfiguring a task", () => {
+  it("accepts the same layout listed in another order, and new round settings", async () => {
+    const reordered = { ...flatModel(DIM), layout: [...flatModel(DIM).layout].reverse() };
+    const res = await createTask(TASK, { model: reordered, round: { targetUpdates: 60 } });
+    expect(res.status).toBe(200);
+    expect((await taskStatus(TASK)).task.config.round.targetUpdates).toBe(60);
+  });
+
+  it("refuses to move the coordinator with 409", async () => {
+    const res = await createTask(TASK, { model: flatModel(DIM), placement: { coordinatorRegion: "apac" } });
+    await expectError(res, 409, "task_conflict", /placement\.coordinatorRegion/);
   });
 });

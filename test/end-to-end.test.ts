@@ -40,7 +40,7 @@ describe("a round, edge → cluster → region → coordinator", () => {
 
     // Assert: version 1 is w0 + Σ nᵢΔᵢ / Σ nᵢ.
     const view = await waitForVersion("e2e", 1);
-    expect(view.model).toMatchObject({ version: 1, updates: 36, round: 1 });
+    expect(view.model).toMatchObject({ version: 1, updates: 36, fromRound: 1 });
     expect(await manifest("e2e")).toMatchObject({ version: 1 });
     const next = await weights("e2e", 1);
     let maxErr = 0;

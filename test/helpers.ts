@@ -44,7 +44,7 @@ export interface Device {
   token: string;
   region: Region;
   cluster: number;
-  layoutHash: number;
+  layoutHash: string;
 }
 
 export async function register(task: string, region: Region): Promise<Device> {
@@ -60,7 +60,7 @@ export async function register(task: string, region: Region): Promise<Device> {
     cluster: number;
     task: { layoutHash: string };
   };
-  return { ...body, layoutHash: Number.parseInt(body.task.layoutHash, 16) };
+  return { ...body, layoutHash: body.task.layoutHash };
 }
 
 export interface UploadOptions {
@@ -96,7 +96,6 @@ export interface Manifest {
   sha256: string;
   byteLength: number;
   weightsUrl: string;
-  round: number;
 }
 
 export async function manifest(task: string): Promise<Manifest> {

@@ -1,3 +1,4 @@
+import { decode, sign } from "hono/jwt";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initialWeights } from "../shared/model-init";
 import { parseTaskConfig } from "../shared/protocol/task-config";
@@ -8,6 +9,7 @@ import {
   flatModel,
   register,
   seededVector,
+  TOKEN_SECRET,
   upload,
   waitForVersion,
 } from "./helpers";
@@ -89,5 +91,28 @@ describe("the model", () => {
     const v1 = await api(`/v1/tasks/${TASK}/model/1/weights`, { headers: auth() });
     expect(v1.status).toBe(200);
     expect(new Uint8Array(await v1.arrayBuffer())).not.toEqual(new Uint8Array(before));
+  });
+});
+
+describe("token renewal", () => {
+  it("renews a token with less than a week left at check-in, keeping its claims", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = decode(device.token).payload;
+    const ageing = await sign({ ...claims, iat: now - 29 * 86400, exp: now + 86400 }, TOKEN_SECRET, "HS256");
+    const res = await api(`/v1/tasks/${TASK}/checkin`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ageing}` },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { token?: string; tokenExpiresAt?: string };
+    expect(body.token).toBeDefined();
+    const renewed = decode(body.token!).payload;
+    expect(renewed).toMatchObject({ sub: claims.sub, task: TASK, region: "afr", cluster: claims.cluster });
+    expect(renewed.exp).toBeGreaterThan(now + 29 * 86400);
+  });
+
+  it("does not hand out a new token while the current one is fresh", async () => {
+    const res = await api(`/v1/tasks/${TASK}/checkin`, { method: "POST", headers: auth() });
+    expect(((await res.json()) as { token?: string }).token).toBeUndefined();
   });
 });

@@ -12,6 +12,8 @@ import { isRegion, type Region } from "../shared/regions";
 import type { AppEnv } from "./app-env";
 
 export const TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+/** A check-in renews a token that has less than this left. */
+export const TOKEN_RENEW_WITHIN_SECONDS = 7 * 24 * 3600;
 
 export interface DeviceClaims {
   sub: string;

@@ -7,7 +7,7 @@ const meta = {
   baseVersion: 3,
   sampleWeight: 12.5,
   updateId: "00112233445566778899aabbccddeeff",
-  layoutHash: 0xdeadbeef,
+  layoutHash: "deadbeef",
 };
 
 describe("dense-f32 frames", () => {
@@ -45,7 +45,7 @@ describe("dense-f32 frames", () => {
         "03000000" + // base version
         "00004841" + // sample weight 12.5 (f32)
         "00112233445566778899aabbccddeeff" + // update id
-        "efbeadde" + // layout hash
+        "deadbeef" + // layout hash
         "08000000" + // payload bytes
         "0000803f" + // 1.0
         "000020c0", // -2.5

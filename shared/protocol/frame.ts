@@ -32,8 +32,8 @@ export interface FrameHeader {
   sampleWeight: number;
   /** 16 random bytes chosen by the device, as 32 lowercase hex digits; the idempotency key. */
   updateId: string;
-  /** First 4 bytes of SHA-256 over the task's canonical tensor layout (see task-config.ts). */
-  layoutHash: number;
+  /** Bytes 40..43 as 8 lowercase hex digits: the first 4 bytes of SHA-256 over the task's canonical layout. */
+  layoutHash: string;
   payloadBytes: number;
 }
 
@@ -81,7 +81,7 @@ export function parseFrame(bytes: Uint8Array): Frame {
   const id = bytes.subarray(24, 40);
   if (id.every((b) => b === 0)) badFrame("update id is all zeros; devices must choose 16 random bytes");
   const updateId = toHex(id);
-  const layoutHash = view.getUint32(40, true);
+  const layoutHash = toHex(bytes.subarray(40, 44));
   const payloadBytes = view.getUint32(44, true);
   const present = bytes.byteLength - FRAME_HEADER_BYTES;
   if (payloadBytes !== present) {
@@ -126,7 +126,8 @@ export interface EncodeOptions {
   baseVersion: number;
   sampleWeight: number;
   updateId: string;
-  layoutHash: number;
+  /** 8 hex digits, as the task reports it; written to bytes 40..43 in that order. */
+  layoutHash: string;
 }
 
 /** Encodes a dense-f32 update frame. Used by the SDK, the tests and the docs' golden vectors. */
@@ -143,7 +144,7 @@ export function encodeDenseF32Frame(values: Float32Array, options: EncodeOptions
   view.setUint32(16, options.baseVersion, true);
   view.setFloat32(20, options.sampleWeight, true);
   out.set(fromHex(options.updateId, 16), 24);
-  view.setUint32(40, options.layoutHash >>> 0, true);
+  out.set(fromHex(options.layoutHash, 4), 40);
   view.setUint32(44, payloadBytes, true);
   out.set(new Uint8Array(values.buffer, values.byteOffset, payloadBytes), FRAME_HEADER_BYTES);
   return out;

@@ -66,10 +66,10 @@ describe("layout hash", () => {
     expect(await layoutHash([{ ...model.layout[0]!, shape: [3, 2] }, model.layout[1]!])).not.toBe(h);
   });
 
-  it("is the first 4 bytes of SHA-256 over the canonical JSON, little-endian", async () => {
+  it("is the first 4 bytes of SHA-256 over the canonical JSON, as hex in byte order", async () => {
     const canonical = '[["w",[2,3],0],["b",[1],6]]';
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical)));
-    const expected = digest[0]! | (digest[1]! << 8) | (digest[2]! << 16) | (digest[3]! << 24);
-    expect(await layoutHash(model.layout)).toBe(expected >>> 0);
+    const hex = Array.from(digest.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+    expect(await layoutHash(model.layout)).toBe(hex);
   });
 });

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { FedgeError } from "../errors";
 import { REGIONS } from "../regions";
-import { MAX_DIM } from "./frame";
+import { MAX_DIM, toHex } from "./frame";
 
 export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -134,18 +134,30 @@ export function parseTaskConfig(input: unknown): TaskConfig {
 
 /**
  * The layout hash devices echo in every frame: the first 4 bytes of SHA-256 over the
- * canonical layout (JSON of [name, shape, offset] triples in offset order), read as a
- * little-endian u32 — so the frame's bytes 40..43 are exactly the digest's bytes 0..3.
+ * canonical layout (JSON of [name, shape, offset] triples in offset order), as 8 hex
+ * digits in byte order — exactly the frame's bytes 40..43.
  */
-export async function layoutHash(layout: TensorLayout): Promise<number> {
+export async function layoutHash(layout: TensorLayout): Promise<string> {
   const canonical = JSON.stringify(
     [...layout].sort((a, b) => a.offset - b.offset).map((t) => [t.name, t.shape, t.offset]),
   );
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
-  return new DataView(digest).getUint32(0, true);
+  return toHex(new Uint8Array(digest, 0, 4));
 }
 
-/** Fields that define the model's shape; they cannot change once a task exists. */
-export function sameModel(a: TaskConfig, b: TaskConfig): boolean {
-  return JSON.stringify(a.model) === JSON.stringify(b.model);
+/**
+ * What cannot change once a task exists: the model (its size, layout and initial
+ * weights) and where its coordinator lives. Returns the first difference, or null.
+ */
+export function immutableChange(
+  before: TaskConfig,
+  after: TaskConfig,
+  hashes: [string, string],
+): string | null {
+  if (before.model.parameters !== after.model.parameters) return "model.parameters";
+  if (hashes[0] !== hashes[1]) return "model.layout";
+  if (JSON.stringify(before.model.init) !== JSON.stringify(after.model.init)) return "model.init";
+  if (before.placement.coordinatorRegion !== after.placement.coordinatorRegion)
+    return "placement.coordinatorRegion";
+  return null;
 }

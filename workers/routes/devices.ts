@@ -1,13 +1,12 @@
 /** Device registration and check-in. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { layoutHashHex } from "../../durable-objects/coordinator";
 import { directoryStub } from "../../durable-objects/stubs";
 import { FedgeError } from "../../shared/errors";
 import { Codec, codecName, FRAME_HEADER_BYTES } from "../../shared/protocol/frame";
 import { formatPath } from "../../shared/protocol/task-config";
 import type { AppEnv } from "../app-env";
-import { issueDeviceToken, requireDevice } from "../auth";
+import { type DeviceClaims, issueDeviceToken, requireDevice, TOKEN_RENEW_WITHIN_SECONDS } from "../auth";
 import { readJson } from "../body";
 import { requestRegion } from "../region";
 import { loadTask } from "../tasks";
@@ -79,10 +78,13 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     version: view.model.version,
     round: view.round.round,
     deadlineAt: view.round.deadlineAt,
+    deadlineSeconds: view.task.config.round.deadlineSeconds,
   });
-  if (!decision.ok)
+  if (!decision.ok) {
     throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
+  }
   const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
+  const renewal = await renewedToken(c.env.TOKEN_SECRET, device);
   if (decision.action === "wait") {
     c.header("Retry-After", String(decision.retryAfterSeconds));
     return c.json({
@@ -90,6 +92,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       retryAfterSeconds: decision.retryAfterSeconds,
       round: decision.round,
       model,
+      ...renewal,
     });
   }
   return c.json({
@@ -101,7 +104,23 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       url: `/v1/tasks/${device.task}/updates`,
       codec: codecName(Codec.DenseF32),
       baseVersion: decision.version,
-      layoutHash: layoutHashHex(view.task.layoutHash),
+      layoutHash: view.task.layoutHash,
     },
+    ...renewal,
   });
 });
+
+/** Devices that keep checking in never have to register again (and so never leave a ghost member behind). */
+async function renewedToken(
+  secret: string,
+  device: DeviceClaims,
+): Promise<{ token: string; tokenExpiresAt: string } | Record<string, never>> {
+  if (device.exp * 1000 - Date.now() >= TOKEN_RENEW_WITHIN_SECONDS * 1000) return {};
+  const { token, expiresAt } = await issueDeviceToken(secret, {
+    sub: device.sub,
+    task: device.task,
+    region: device.region,
+    cluster: device.cluster,
+  });
+  return { token, tokenExpiresAt: new Date(expiresAt).toISOString() };
+}

@@ -31,7 +31,6 @@ model.get("/:task/model", requireReader, async (c) => {
     byteLength: m.byteLength,
     sha256: m.sha256,
     createdAt: m.createdAt,
-    round: view.round.round,
     weightsUrl: `/v1/tasks/${taskId}/model/${m.version}/weights`,
   });
 });
@@ -44,7 +43,8 @@ model.get("/:task/model/:version/weights", requireReader, async (c) => {
     throw new FedgeError("bad_request", `version "${versionText}" is not a non-negative integer`);
 
   const cache = caches.default;
-  const cacheKey = new Request(new URL(c.req.url).toString(), { method: "GET" });
+  const url = new URL(c.req.url);
+  const cacheKey = new Request(`${url.origin}${url.pathname}`, { method: "GET" });
   let response = await cache.match(cacheKey);
   if (!response) {
     const view = await loadTask(c.env, taskId, { fresh: true });
@@ -69,6 +69,15 @@ model.get("/:task/model/:version/weights", requireReader, async (c) => {
   const headers = new Headers(response.headers);
   // The shared cache is behind the token check; anything downstream must not share it.
   headers.set("Cache-Control", "private, max-age=31536000, immutable");
-  if (etag && c.req.header("If-None-Match") === etag) return new Response(null, { status: 304, headers });
+  if (etag && matchesIfNoneMatch(c.req.header("If-None-Match"), etag)) {
+    return new Response(null, { status: 304, headers });
+  }
   return new Response(response.body, { status: 200, headers });
 });
+
+/** RFC 9110 §13.1.2: `*`, or any listed entity tag, compared weakly (a `W/` prefix is ignored). */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const strip = (tag: string) => tag.trim().replace(/^W\//, "");
+  return header.split(",").some((tag) => tag.trim() === "*" || strip(tag) === strip(etag));
+}

@@ -27,7 +27,7 @@ const limitToTask = createMiddleware<AppEnv>(async (c, next) => {
 
 updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
   const device = c.get("device");
-  const type = c.req.header("Content-Type")?.split(";")[0]?.trim();
+  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== FRAME_CONTENT_TYPE) {
     throw new FedgeError(
       "unsupported_media_type",
@@ -43,7 +43,7 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
   if (h.layoutHash !== view.task.layoutHash) {
     throw new FedgeError(
       "layout_mismatch",
-      `frame layout hash ${h.layoutHash.toString(16)} ≠ task's ${view.task.layoutHash.toString(16)}`,
+      `frame layout hash ${h.layoutHash} ≠ task's ${view.task.layoutHash}; download the current model`,
     );
   }
   // The cached view may be a second old; look again before calling a base version from the future.
