@@ -98,7 +98,8 @@ export class Directory extends DurableObject<Env> {
 
   /**
    * Assigns the current version to a device that has not trained on it yet; a device
-   * that already has it is told to wait until the round's deadline.
+   * that already has it is told to wait until the round's deadline, and every device is
+   * told to wait while a round past its deadline is being closed.
    */
   async checkin(
     deviceId: string,
@@ -113,7 +114,8 @@ export class Directory extends DurableObject<Env> {
       .toArray();
     if (!device) return { ok: false, reason: "unknown_device" };
     const now = Date.now();
-    if (device.assigned_version === current.version) {
+    // Already assigned this version, or the round is past its deadline (closing): come back later.
+    if (device.assigned_version === current.version || now >= current.deadlineAt) {
       sql.exec("UPDATE devices SET last_checkin = ? WHERE id = ?", now, deviceId);
       // Past the deadline the round is being published (or retried): come back in a period, not every second.
       const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);

@@ -73,13 +73,15 @@ export const requireDevice = createMiddleware<AppEnv>(async (c, next) => {
     typeof sub !== "string" ||
     typeof task !== "string" ||
     !isRegion(region) ||
-    !Number.isInteger(cluster)
+    !Number.isInteger(cluster) ||
+    typeof iat !== "number" ||
+    typeof exp !== "number"
   ) {
     throw new FedgeError("unauthorized", "device token is missing claims");
   }
   if (task !== c.req.param("task")) {
     throw new FedgeError("forbidden", `device token is for task "${task}", not "${c.req.param("task")}"`);
   }
-  c.set("device", { sub, task, region, cluster: cluster as number, iat: iat as number, exp: exp as number });
+  c.set("device", { sub, task, region, cluster: cluster as number, iat, exp });
   await next();
 });
