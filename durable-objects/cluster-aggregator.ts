@@ -4,6 +4,7 @@
  * the region aggregator when every member has reported on the current model version,
  * or when the batch's wait runs out.
  */
+import { type StalenessFunction, stalenessWeight } from "../shared/aggregation/staleness";
 import type { CodecId } from "../shared/protocol/frame";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { AggregationLog } from "./storage/aggregation-log";
@@ -24,6 +25,17 @@ export interface DeviceUpdate {
   sampleWeight: number;
   baseVersion: number;
 }
+
+/** What the edge knows of the task when it forwards an update: the staleness policy and the current version. */
+export interface Admission {
+  currentVersion: number;
+  maxStaleness: number;
+  weight: StalenessFunction;
+}
+
+export type SubmitResult =
+  | { ok: true; receipt: UpdateReceipt }
+  | { ok: false; code: "stale_update"; message: string };
 
 export interface UpdateReceipt {
   updateId: string;
@@ -53,14 +65,27 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
    * Logs a device's update and returns its receipt. The receipt is returned only after
    * the log write commits (the output gate holds it), so an acknowledged update survives
    * eviction. A resent update id gets the original receipt and is not counted again.
+   *
+   * An update τ = currentVersion − baseVersion versions old is summed with weight
+   * s(τ)·n (FedBuff, Nguyen et al. 2022) and refused before anything is written when
+   * τ exceeds the task's bound — never dropped after the ack.
    */
-  async submit(update: DeviceUpdate): Promise<UpdateReceipt> {
+  async submit(update: DeviceUpdate, admission: Admission): Promise<SubmitResult> {
     const id = this.requireIdentity();
     const key = `${update.device}:${update.updateId}`;
     const sql = this.ctx.storage.sql;
     const [seen] = sql.exec<{ receipt: string }>("SELECT receipt FROM receipts WHERE key = ?", key).toArray();
-    if (seen) return JSON.parse(seen.receipt) as UpdateReceipt;
-    return this.commit(id, (log, now) => {
+    if (seen) return { ok: true, receipt: JSON.parse(seen.receipt) as UpdateReceipt };
+    const staleness = Math.max(0, admission.currentVersion - update.baseVersion);
+    if (staleness > admission.maxStaleness) {
+      return {
+        ok: false,
+        code: "stale_update",
+        message: `update is ${staleness} versions old (base ${update.baseVersion}, current ${admission.currentVersion}); the task accepts at most ${admission.maxStaleness}`,
+      };
+    }
+    const scale = update.sampleWeight * stalenessWeight(admission.weight, staleness);
+    const accepted = this.commit(id, (log, now) => {
       const receipt: UpdateReceipt = {
         updateId: update.updateId,
         status: "accepted",
@@ -80,7 +105,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           source: update.device,
           codec: update.codec,
           payload: update.payload,
-          scale: update.sampleWeight,
+          scale,
           weight: update.sampleWeight,
           count: 1,
         },
@@ -88,6 +113,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       );
       return receipt;
     });
+    return { ok: true, receipt: accepted };
   }
 
   protected override selfName(id: ClusterIdentity): string {

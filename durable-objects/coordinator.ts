@@ -6,7 +6,13 @@
  * commits the new version and drops the round's inputs from its log.
  */
 import { DurableObject } from "cloudflare:workers";
-import { fedAvgStep } from "../shared/aggregation/fedavg";
+import {
+  createOptimizer,
+  initialState,
+  type OptimizerState,
+  pseudoGradient,
+  type ServerOptimizer,
+} from "../shared/aggregation/index";
 import { initialWeights } from "../shared/model-init";
 import { toHex } from "../shared/protocol/frame";
 import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
@@ -51,6 +57,7 @@ export interface TaskView {
   task: TaskRecord;
   model: ModelManifest;
   round: RoundState & { updates: number; publishing: boolean };
+  optimizer: { kind: string; step: number };
 }
 
 export type CreateTaskResult =
@@ -120,7 +127,7 @@ export class Coordinator extends DurableObject<Env> {
     const task = this.#requireTask();
     const log = this.#logFor(task);
     const merged = this.ctx.storage.transactionSync(() => log.appendPartial(envelope, Date.now()));
-    if (log.openCount >= task.config.round.targetUpdates) void this.#publish(task);
+    if (this.#stepDue(task, log)) void this.#publish(task);
     else await this.#schedule(task);
     return { merged };
   }
@@ -135,7 +142,12 @@ export class Coordinator extends DurableObject<Env> {
     if (pending) {
       // The alarm is set for the retry time, so the failed publication is due.
       await this.#publish(task);
-    } else if (!pending && log.openInputs > 0 && now >= round.deadlineAt) {
+    } else if (
+      task.config.aggregation.mode === "sync" &&
+      !pending &&
+      log.openInputs > 0 &&
+      now >= round.deadlineAt
+    ) {
       if (log.openCount >= task.config.round.minUpdates) await this.#publish(task);
       else this.#meta.set("round", { ...round, deadlineAt: now + task.config.round.deadlineSeconds * 1000 });
     }
@@ -158,7 +170,9 @@ export class Coordinator extends DurableObject<Env> {
     const round = this.#round();
     try {
       const current = await this.#currentWeights(task, model);
-      const next = fedAvgStep(current, batch, task.config.optimizer.serverLearningRate, wasmBackend);
+      const optimizer = createOptimizer(task.config.optimizer);
+      const state = this.#loadOptimizerState(optimizer, current.length);
+      const next = optimizer.apply(current, pseudoGradient(batch), state);
       const now = Date.now();
       const version = model.version + 1;
       const manifest = await this.#putModel(
@@ -174,6 +188,7 @@ export class Coordinator extends DurableObject<Env> {
       );
       this.ctx.storage.transactionSync(() => {
         log.acknowledge(batch.seq);
+        this.#saveOptimizerState(optimizer, state);
         this.#meta.set("model", manifest);
         this.#meta.set("round", this.#newRound(round.round + 1, now, task.config));
         this.ctx.storage.sql.exec(
@@ -197,7 +212,41 @@ export class Coordinator extends DurableObject<Env> {
       await this.#schedule(task);
     }
     // Partials that arrived while publishing may already complete the next round.
-    if (!log.pending && log.openCount >= task.config.round.targetUpdates) void this.#publish(task);
+    if (!log.pending && this.#stepDue(task, log)) void this.#publish(task);
+  }
+
+  /** Sync: the round has its target; async: the buffer holds K updates (FedBuff). */
+  #stepDue(task: TaskRecord, log: AggregationLog): boolean {
+    const a = task.config.aggregation;
+    return log.openCount >= (a.mode === "async" ? a.bufferSize : task.config.round.targetUpdates);
+  }
+
+  /**
+   * A fresh copy of the persisted optimizer state, so that a failed publication leaves
+   * the stored state untouched. Moments are stored in 1 MiB chunks (rows hold ≤ 2 MB).
+   */
+  #loadOptimizerState(optimizer: ServerOptimizer, dim: number): OptimizerState {
+    const saved = this.#meta.get<{ kind: string; step: number }>("optimizer");
+    if (!saved || saved.kind !== optimizer.kind) return initialState(optimizer, dim);
+    const state: OptimizerState = { step: saved.step, slots: {} };
+    for (const name of optimizer.slots) {
+      const bytes = this.#blobs.get(`optimizer:${name}`);
+      if (!bytes || bytes.byteLength !== dim * 4)
+        throw new Error(`optimizer slot ${name} is missing or has the wrong size`);
+      state.slots[name] = new Float32Array(bytes.buffer, bytes.byteOffset, dim).slice();
+    }
+    return state;
+  }
+
+  #saveOptimizerState(optimizer: ServerOptimizer, state: OptimizerState): void {
+    this.#meta.set("optimizer", { kind: optimizer.kind, step: state.step });
+    for (const name of optimizer.slots) {
+      const values = state.slots[name] as Float32Array;
+      this.#blobs.put(
+        `optimizer:${name}`,
+        new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+      );
+    }
   }
 
   /** Writes a version's weights and manifest to R2. Keys are immutable per version, so a retry rewrites identical bytes. */
@@ -260,7 +309,8 @@ export class Coordinator extends DurableObject<Env> {
     const log = this.#logFor(task);
     const times: number[] = [];
     if (log.pending) times.push(log.pending.nextAttemptAt);
-    else if (log.openInputs > 0) times.push(this.#round().deadlineAt);
+    else if (log.openInputs > 0 && task.config.aggregation.mode === "sync")
+      times.push(this.#round().deadlineAt);
     if (times.length === 0) {
       await this.ctx.storage.deleteAlarm();
       return;
@@ -279,6 +329,10 @@ export class Coordinator extends DurableObject<Env> {
       task,
       model: this.#model(),
       round: { ...this.#round(), updates: log.openCount, publishing: log.pending !== null },
+      optimizer: {
+        kind: task.config.optimizer.kind,
+        step: this.#meta.get<{ step: number }>("optimizer")?.step ?? 0,
+      },
     };
   }
 

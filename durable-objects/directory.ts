@@ -12,7 +12,9 @@ export interface DirectoryTask {
   region: Region;
   dim: number;
   clusterSize: number;
-  deadlineSeconds: number;
+  /** How long a cluster / region may hold a non-empty batch (tierWaits in task-config.ts). */
+  clusterWaitMs: number;
+  regionWaitMs: number;
   coordinatorRegion: Region;
 }
 
@@ -25,10 +27,6 @@ export type CheckinDecision =
   | { ok: true; action: "train"; version: number; round: number; deadlineAt: number }
   | { ok: true; action: "wait"; version: number; round: number; retryAfterSeconds: number }
   | { ok: false; reason: "unknown_device" };
-
-/** Share of the round deadline a cluster (resp. region) may hold a non-empty batch. */
-export const CLUSTER_WAIT_FRACTION = 0.5;
-export const REGION_WAIT_FRACTION = 0.25;
 
 export class Directory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -72,14 +70,13 @@ export class Directory extends DurableObject<Env> {
       );
       return { cluster: idx, members: count, created: open === undefined };
     });
-    const deadlineMs = t.deadlineSeconds * 1000;
     if (created) {
       await regionStub(this.env, t.task, t.region).configure(
         {
           task: t.task,
           region: t.region,
           dim: t.dim,
-          maxWaitMs: deadlineMs * REGION_WAIT_FRACTION,
+          maxWaitMs: t.regionWaitMs,
           coordinatorRegion: t.coordinatorRegion,
         },
         clusterName(t.task, t.region, cluster),
@@ -91,7 +88,7 @@ export class Directory extends DurableObject<Env> {
       index: cluster,
       dim: t.dim,
       members,
-      maxWaitMs: deadlineMs * CLUSTER_WAIT_FRACTION,
+      maxWaitMs: t.clusterWaitMs,
     });
     return { deviceId, cluster };
   }

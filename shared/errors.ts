@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   task_not_found: 404,
   version_not_found: 404,
   task_conflict: 409,
+  stale_update: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,

@@ -1,32 +1,30 @@
 /**
- * FedAvg's server step (McMahan et al., "Communication-Efficient Learning of Deep
- * Networks from Decentralized Data", AISTATS 2017, Algorithm 1), written in the
- * pseudo-gradient form of Reddi et al. ("Adaptive Federated Optimization", ICLR 2021,
- * Algorithm 1 with the server optimizer being SGD):
+ * FedAvg (McMahan et al., "Communication-Efficient Learning of Deep Networks from
+ * Decentralized Data", AISTATS 2017, Algorithm 1) in the pseudo-gradient form of Reddi
+ * et al. (ICLR 2021, Algorithm 1, server optimizer SGD):
  *
- *   Δ = Σᵢ nᵢ·Δᵢ / Σᵢ nᵢ      (Δᵢ = wᵢ − w: the device's update, nᵢ its examples)
- *   w ← w + η · Δ
+ *   x_{t+1} = x_t + η Δ_t
  *
- * With η = 1 this is exactly McMahan's weighted model average.
+ * With η = 1 and Δ_t the sample-weighted mean of the devices' updates, this is exactly
+ * McMahan's weighted model average. Default η = 1.
  */
-import type { KernelBackend } from "../kernels/accumulator";
+import { checkDims, type ServerOptimizer } from "./optimizer";
 
-export interface WeightedSum {
-  /** Σ nᵢ·Δᵢ */
-  sum: Float32Array;
-  /** Σ nᵢ */
-  weight: number;
+export interface FedAvgConfig {
+  serverLearningRate: number;
 }
 
-export function fedAvgStep(
-  current: Float32Array,
-  aggregate: WeightedSum,
-  serverLearningRate: number,
-  backend: KernelBackend,
-): Float32Array {
-  if (!(aggregate.weight > 0)) throw new RangeError(`aggregate weight must be > 0, got ${aggregate.weight}`);
-  const next = backend.createAccumulator(current.length);
-  next.addWeighted(current, 1);
-  next.addWeighted(aggregate.sum, serverLearningRate / aggregate.weight);
-  return next.snapshot();
+export function fedAvg(config: FedAvgConfig): ServerOptimizer {
+  const eta = config.serverLearningRate;
+  return {
+    kind: "fedavg",
+    slots: [],
+    apply(weights, delta, state) {
+      checkDims(weights, delta);
+      const next = new Float32Array(weights.length);
+      for (let i = 0; i < next.length; i++) next[i] = weights[i]! + eta * delta[i]!;
+      state.step += 1;
+      return next;
+    },
+  };
 }

@@ -26,6 +26,8 @@ describe("task configuration", () => {
     expect(parseTaskConfig({ model })).toEqual({
       model: { ...model, init: { kind: "zeros" } },
       optimizer: { kind: "fedavg", serverLearningRate: 1 },
+      aggregation: { mode: "sync" },
+      staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: 10 },
       round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 },
       clusters: { targetSize: 10 },
       placement: { coordinatorRegion: "enam" },
@@ -46,6 +48,29 @@ describe("task configuration", () => {
   it("rejects unknown fields and optimizers, naming them", () => {
     expect(problems({ model, extra: 1 })).toMatch(/extra/);
     expect(problems({ model, optimizer: { kind: "sgd" } })).toMatch(/optimizer\.kind/);
+  });
+
+  it("fills the adaptive optimizers' defaults from Reddi et al. 2021", () => {
+    expect(parseTaskConfig({ model, optimizer: { kind: "fedyogi" } }).optimizer).toEqual({
+      kind: "fedyogi",
+      serverLearningRate: 0.01,
+      beta1: 0.9,
+      beta2: 0.99,
+      tau: 1e-3,
+      biasCorrection: true,
+    });
+  });
+
+  it("names out-of-range hyper-parameters", () => {
+    const message = problems({ model, optimizer: { kind: "fedadam", beta1: 1, tau: 0 } });
+    expect(message).toMatch(/optimizer\.beta1/);
+    expect(message).toMatch(/optimizer\.tau/);
+    expect(problems({ model, aggregation: { mode: "async", bufferSize: 0 } })).toMatch(
+      /aggregation\.bufferSize/,
+    );
+    expect(problems({ model, staleness: { weight: { kind: "polynomial" } } })).toMatch(
+      /staleness\.weight\.exponent/,
+    );
   });
 
   it("requires minUpdates <= targetUpdates", () => {

@@ -68,13 +68,51 @@ const ModelSpec = z
     }
   });
 
+const learningRate = (fallback: number) => z.number().positive().max(100).default(fallback);
+const beta = (fallback: number) => z.number().min(0).lt(1).default(fallback);
+
+/** Reddi et al. (ICLR 2021) defaults for the adaptive optimizers; see shared/aggregation/fedopt.ts. */
+const adaptive = {
+  serverLearningRate: learningRate(0.01),
+  beta1: beta(0.9),
+  beta2: beta(0.99),
+  tau: z.number().positive().max(1).default(1e-3),
+  biasCorrection: z.boolean().default(true),
+};
+
 const Optimizer = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("fedavg"), serverLearningRate: learningRate(1) }),
+  z.strictObject({ kind: z.literal("fedavgm"), serverLearningRate: learningRate(1), momentum: beta(0.9) }),
+  z.strictObject({ kind: z.literal("fedadam"), ...adaptive }),
+  z.strictObject({ kind: z.literal("fedyogi"), ...adaptive }),
+  z.strictObject({ kind: z.literal("fedadagrad"), ...adaptive }),
+]);
+
+const Staleness = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("inverse-sqrt") }),
+  z.strictObject({ kind: z.literal("polynomial"), exponent: z.number().positive().max(10) }),
+  z.strictObject({ kind: z.literal("constant") }),
+]);
+
+const Aggregation = z.discriminatedUnion("mode", [
+  /** Synchronous rounds: see `round`. */
+  z.strictObject({ mode: z.literal("sync") }),
+  /** Buffered asynchronous aggregation (FedBuff, Nguyen et al. 2022). */
   z.strictObject({
-    kind: z.literal("fedavg"),
-    /** η in w ← w + η · Σ nᵢΔᵢ / Σ nᵢ (McMahan et al. 2017 use η = 1). */
-    serverLearningRate: z.number().positive().max(100).default(1),
+    mode: z.literal("async"),
+    /** K: the coordinator applies a step whenever this many updates have arrived. */
+    bufferSize: z.int().min(1).max(1_000_000).default(10),
+    /** Clusters flush at most this long after their first buffered update (regions after half of it). */
+    flushSeconds: z.number().min(0.1).max(3600).default(5),
   }),
 ]);
+
+const StalenessPolicy = z.strictObject({
+  /** s(τ), the weight of an update τ versions old. */
+  weight: Staleness.default({ kind: "inverse-sqrt" }),
+  /** Updates staler than this are refused (`stale_update`) before they are acknowledged. */
+  maxStaleness: z.int().min(0).max(1_000_000).default(10),
+});
 
 const RoundPolicy = z
   .strictObject({
@@ -101,6 +139,8 @@ const Placement = z.strictObject({
 export const TaskConfigSchema = z.strictObject({
   model: ModelSpec,
   optimizer: Optimizer.default({ kind: "fedavg", serverLearningRate: 1 }),
+  aggregation: Aggregation.default({ mode: "sync" }),
+  staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
   round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
   clusters: Clusters.default({ targetSize: 10 }),
   placement: Placement.default({ coordinatorRegion: "enam" }),
@@ -160,4 +200,22 @@ export function immutableChange(
   if (before.placement.coordinatorRegion !== after.placement.coordinatorRegion)
     return "placement.coordinatorRegion";
   return null;
+}
+
+/** Share of the round deadline a cluster (resp. region) may hold a non-empty batch in synchronous mode. */
+export const CLUSTER_WAIT_FRACTION = 0.5;
+export const REGION_WAIT_FRACTION = 0.25;
+
+/**
+ * How long the cluster and region tiers may hold a non-empty batch: in synchronous
+ * rounds, fractions of the round deadline that add up to less than it; in asynchronous
+ * mode, the short flush interval, so the coordinator's buffer keeps moving.
+ */
+export function tierWaits(config: TaskConfig): { clusterWaitMs: number; regionWaitMs: number } {
+  if (config.aggregation.mode === "async") {
+    const ms = config.aggregation.flushSeconds * 1000;
+    return { clusterWaitMs: ms, regionWaitMs: ms / 2 };
+  }
+  const ms = config.round.deadlineSeconds * 1000;
+  return { clusterWaitMs: ms * CLUSTER_WAIT_FRACTION, regionWaitMs: ms * REGION_WAIT_FRACTION };
 }

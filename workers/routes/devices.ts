@@ -4,7 +4,7 @@ import { z } from "zod";
 import { directoryStub } from "../../durable-objects/stubs";
 import { FedgeError } from "../../shared/errors";
 import { Codec, codecName, FRAME_HEADER_BYTES } from "../../shared/protocol/frame";
-import { formatPath } from "../../shared/protocol/task-config";
+import { formatPath, tierWaits } from "../../shared/protocol/task-config";
 import type { AppEnv } from "../app-env";
 import { type DeviceClaims, issueDeviceToken, requireDevice, TOKEN_RENEW_WITHIN_SECONDS } from "../auth";
 import { readJson } from "../body";
@@ -37,7 +37,7 @@ devices.post("/:task/devices", async (c) => {
     region,
     dim: config.model.parameters,
     clusterSize: config.clusters.targetSize,
-    deadlineSeconds: config.round.deadlineSeconds,
+    ...tierWaits(config),
     coordinatorRegion: config.placement.coordinatorRegion,
   });
   const { token, expiresAt } = await issueDeviceToken(c.env.TOKEN_SECRET, {

@@ -55,13 +55,21 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
     );
   }
   decodeDenseF32(frame.payload, h.dim); // rejects NaN/Inf before anything is stored
-  const receipt = await clusterStub(c.env, device.task, device.region, device.cluster).submit({
-    device: device.sub,
-    updateId: h.updateId,
-    codec: h.codec,
-    payload: frame.payload,
-    sampleWeight: h.sampleWeight,
-    baseVersion: h.baseVersion,
-  });
-  return c.json(receipt, 202);
+  const result = await clusterStub(c.env, device.task, device.region, device.cluster).submit(
+    {
+      device: device.sub,
+      updateId: h.updateId,
+      codec: h.codec,
+      payload: frame.payload,
+      sampleWeight: h.sampleWeight,
+      baseVersion: h.baseVersion,
+    },
+    {
+      currentVersion: view.model.version,
+      maxStaleness: view.task.config.staleness.maxStaleness,
+      weight: view.task.config.staleness.weight,
+    },
+  );
+  if (!result.ok) throw new FedgeError(result.code, result.message);
+  return c.json(result.receipt, 202);
 });
