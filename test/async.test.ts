@@ -8,6 +8,7 @@ import {
   createTask,
   type Device,
   flatModel,
+  maxAbsDiff,
   register,
   seededVector,
   taskStatus,
@@ -32,12 +33,6 @@ async function devices(task: string, n: number): Promise<Device[]> {
   const out: Device[] = [];
   for (let i = 0; i < n; i++) out.push(await register(task, i % 2 ? "eeur" : "weur"));
   return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 describe("buffered asynchronous aggregation (FedBuff)", () => {

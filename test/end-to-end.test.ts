@@ -5,10 +5,12 @@ import {
   type Device,
   flatModel,
   manifest,
+  maxAbsDiff,
   register,
   seededVector,
   upload,
   waitForVersion,
+  weightedAverageStep,
   weights,
 } from "./helpers";
 
@@ -29,10 +31,8 @@ describe("a round, edge → cluster → region → coordinator", () => {
     expect(new Set(devices.map((d) => `${d.region}/${d.cluster}`)).size).toBe(9);
 
     // Execute: every device uploads a known vector with its own sample count.
-    const expected = Float64Array.from(initial);
     const updates = devices.map((_, i) => ({ values: seededVector(i + 1, dim), n: 10 + 7 * i }));
-    const totalWeight = updates.reduce((s, u) => s + u.n, 0);
-    for (const u of updates) for (let j = 0; j < dim; j++) expected[j]! += (u.n * u.values[j]!) / totalWeight;
+    const expected = weightedAverageStep(initial, updates);
     const responses = await Promise.all(
       devices.map((d, i) => upload("e2e", d, updates[i]!.values, { sampleWeight: updates[i]!.n })),
     );
@@ -42,9 +42,6 @@ describe("a round, edge → cluster → region → coordinator", () => {
     const view = await waitForVersion("e2e", 1);
     expect(view.model).toMatchObject({ version: 1, updates: 36, fromRound: 1 });
     expect(await manifest("e2e")).toMatchObject({ version: 1 });
-    const next = await weights("e2e", 1);
-    let maxErr = 0;
-    for (let j = 0; j < dim; j++) maxErr = Math.max(maxErr, Math.abs(next[j]! - expected[j]!));
-    expect(maxErr).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(await weights("e2e", 1), expected)).toBeLessThanOrEqual(1e-6);
   });
 });

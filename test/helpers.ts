@@ -146,3 +146,21 @@ export function seededVector(seed: number, dim: number): Float32Array {
   }
   return out;
 }
+
+/** The oracle: w0 + Σ nᵢxᵢ / Σ nᵢ in float64, computed independently of the service. */
+export function weightedAverageStep(
+  initial: Float32Array,
+  updates: { values: Float32Array; n: number }[],
+): Float64Array {
+  const total = updates.reduce((s, u) => s + u.n, 0);
+  const out = Float64Array.from(initial);
+  for (const u of updates) for (let j = 0; j < out.length; j++) out[j]! += (u.n * u.values[j]!) / total;
+  return out;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

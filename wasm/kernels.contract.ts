@@ -6,18 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Accumulator, KernelBackend } from "../shared/kernels/accumulator";
 import { weightedSumInto } from "../shared/kernels/reference";
-
-/** Deterministic PRNG (mulberry32) so that failures reproduce. Returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../shared/model-init";
 
 function randomVector(next: () => number, n: number, scale: number): Float32Array {
   const v = new Float32Array(n);
