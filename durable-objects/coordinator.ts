@@ -16,11 +16,13 @@ import {
 import { initialWeights } from "../shared/model-init";
 import { toHex } from "../shared/protocol/frame";
 import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
+import type { Region } from "../shared/regions";
 import { wasmBackend } from "../wasm/index";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
+import { directoryStub } from "./stubs";
 
 export interface TaskRecord {
   id: string;
@@ -58,6 +60,16 @@ export interface TaskView {
   model: ModelManifest;
   round: RoundState & { updates: number; publishing: boolean };
   optimizer: { kind: string; step: number };
+}
+
+export interface VersionEvaluation {
+  version: number;
+  /** Devices that reported on this version. */
+  reports: number;
+  examples: number;
+  /** Example-weighted means. */
+  loss: number;
+  accuracy: number;
 }
 
 export type CreateTaskResult =
@@ -120,6 +132,48 @@ export class Coordinator extends DurableObject<Env> {
     if (!task) return null;
     this.#renewIdleRound(task);
     return this.#view(task);
+  }
+
+  /** Called by a region's Directory when it creates its first cluster: the regions to ask for evaluations. */
+  async noteRegion(region: Region): Promise<void> {
+    const regions = this.#meta.get<Region[]>("regions") ?? [];
+    if (!regions.includes(region)) this.#meta.set("regions", [...regions, region]);
+  }
+
+  /**
+   * Federated evaluation per version: the example-weighted mean loss and accuracy the
+   * devices reported on their local holdouts, gathered from each region's Directory
+   * (one small read per region, at most nine) when asked, rather than pushed here per device.
+   */
+  async evaluations(): Promise<VersionEvaluation[]> {
+    const task = this.#requireTask();
+    const regions = this.#meta.get<Region[]>("regions") ?? [];
+    const perRegion = await Promise.all(
+      regions.map((r) => directoryStub(this.env, task.id, r).evaluationTotals()),
+    );
+    const byVersion = new Map<
+      number,
+      { examples: number; lossSum: number; accuracySum: number; reports: number }
+    >();
+    for (const rows of perRegion) {
+      for (const row of rows) {
+        const t = byVersion.get(row.version) ?? { examples: 0, lossSum: 0, accuracySum: 0, reports: 0 };
+        t.examples += row.examples;
+        t.lossSum += row.lossSum;
+        t.accuracySum += row.accuracySum;
+        t.reports += row.reports;
+        byVersion.set(row.version, t);
+      }
+    }
+    return [...byVersion.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([version, t]) => ({
+        version,
+        examples: t.examples,
+        reports: t.reports,
+        loss: t.lossSum / t.examples,
+        accuracy: t.accuracySum / t.examples,
+      }));
   }
 
   /** Merges a region's batch exactly once, and closes the round when it has its target. */

@@ -30,6 +30,7 @@ describe("task configuration", () => {
       staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: 10 },
       round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 },
       clusters: { targetSize: 10 },
+      devices: { minBatteryLevel: 0.2 },
       placement: { coordinatorRegion: "enam" },
     });
   });

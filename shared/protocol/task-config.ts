@@ -132,6 +132,11 @@ const Clusters = z.strictObject({
   targetSize: z.int().min(1).max(1_000).default(10),
 });
 
+const Devices = z.strictObject({
+  /** A device below this battery level that is not charging is told to wait (shared/battery-policy.ts). */
+  minBatteryLevel: z.number().min(0).max(1).default(0.2),
+});
+
 const Placement = z.strictObject({
   coordinatorRegion: z.enum(REGIONS).default("enam"),
 });
@@ -143,6 +148,7 @@ export const TaskConfigSchema = z.strictObject({
   staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
   round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
   clusters: Clusters.default({ targetSize: 10 }),
+  devices: Devices.default({ minBatteryLevel: 0.2 }),
   placement: Placement.default({ coordinatorRegion: "enam" }),
 });
 

@@ -26,4 +26,9 @@ admin.put("/tasks/:task", async (c) => {
   return c.json(result.view, result.created ? 201 : 200);
 });
 
-admin.get("/tasks/:task", async (c) => c.json(await loadTask(c.env, c.req.param("task"), { fresh: true })));
+admin.get("/tasks/:task", async (c) => {
+  const id = c.req.param("task");
+  const view = await loadTask(c.env, id, { fresh: true });
+  const evaluations = await coordinatorStub(c.env, id).evaluations();
+  return c.json({ ...view, evaluations });
+});

@@ -15,7 +15,24 @@ export const devices = new Hono<AppEnv>();
 
 // Registration takes no fields yet; devices may send capabilities that later issues will read.
 const RegisterBody = z.looseObject({});
-const CheckinBody = z.strictObject({ deviceId: z.string().optional() });
+const CheckinBody = z.strictObject({
+  deviceId: z.string().optional(),
+  battery: z.strictObject({ level: z.number().min(0).max(1), charging: z.boolean() }).optional(),
+  network: z
+    .strictObject({
+      type: z.enum(["wifi", "cellular", "ethernet", "unknown"]),
+      rttMs: z.number().nonnegative().max(600_000).optional(),
+      uplinkBytesPerSecond: z.number().nonnegative().optional(),
+    })
+    .optional(),
+});
+
+const EvaluationBody = z.strictObject({
+  version: z.int().nonnegative(),
+  loss: z.number().nonnegative(),
+  accuracy: z.number().min(0).max(1),
+  examples: z.int().min(1).max(100_000_000),
+});
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
@@ -74,12 +91,17 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     throw new FedgeError("forbidden", `device token belongs to ${device.sub}, not ${body.deviceId}`);
   }
   const view = await loadTask(c.env, device.task);
-  const decision = await directoryStub(c.env, device.task, device.region).checkin(device.sub, {
-    version: view.model.version,
-    round: view.round.round,
-    deadlineAt: view.round.deadlineAt,
-    deadlineSeconds: view.task.config.round.deadlineSeconds,
-  });
+  const decision = await directoryStub(c.env, device.task, device.region).checkin(
+    device.sub,
+    {
+      version: view.model.version,
+      round: view.round.round,
+      deadlineAt: view.round.deadlineAt,
+      deadlineSeconds: view.task.config.round.deadlineSeconds,
+      minBatteryLevel: view.task.config.devices.minBatteryLevel,
+    },
+    { battery: body.battery, network: body.network },
+  );
   if (!decision.ok) {
     throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
   }
@@ -89,6 +111,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     c.header("Retry-After", String(decision.retryAfterSeconds));
     return c.json({
       action: "wait",
+      reason: decision.reason,
       retryAfterSeconds: decision.retryAfterSeconds,
       round: decision.round,
       model,
@@ -105,9 +128,27 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       codec: codecName(Codec.DenseF32),
       baseVersion: decision.version,
       layoutHash: view.task.layoutHash,
+      compression: { codec: codecName(Codec.DenseF32) },
     },
+    policy: { minBatteryLevel: view.task.config.devices.minBatteryLevel, workScale: decision.workScale },
     ...renewal,
   });
+});
+
+devices.post("/:task/evaluations", requireDevice, async (c) => {
+  const device = c.get("device");
+  const report = parse(EvaluationBody, await readJson(c));
+  const view = await loadTask(c.env, device.task);
+  if (report.version > view.model.version) {
+    throw new FedgeError("version_not_found", `task "${device.task}" has no version ${report.version} yet`);
+  }
+  const recorded = await directoryStub(c.env, device.task, device.region).recordEvaluation(
+    device.sub,
+    report,
+  );
+  if (!recorded)
+    throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
+  return c.json({ accepted: true }, 202);
 });
 
 /** Devices that keep checking in never have to register again (and so never leave a ghost member behind). */
