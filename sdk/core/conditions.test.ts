@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { checkinReport } from "./conditions";
+import { LinkMetrics } from "./link-metrics";
+
+describe("LinkMetrics", () => {
+  it("smooths round trips as TCP does: the first sample, then 7/8 old + 1/8 new", () => {
+    const metrics = new LinkMetrics();
+    metrics.recordRoundTrip(80);
+    expect(metrics.rttMs).toBe(80);
+    metrics.recordRoundTrip(160);
+    expect(metrics.rttMs).toBe(90);
+  });
+
+  it("reports the throughput of the last upload, ignoring zero durations", () => {
+    const metrics = new LinkMetrics();
+    metrics.recordUpload(50_000, 500);
+    metrics.recordUpload(1_000, 0);
+    expect(metrics.uplinkBytesPerSecond).toBe(100_000);
+  });
+});
+
+describe("checkinReport", () => {
+  const none = { rttMs: undefined, uplinkBytesPerSecond: undefined };
+
+  it("is empty when nothing is known", () => {
+    expect(checkinReport(undefined, undefined, none)).toEqual({});
+  });
+
+  it("reports the battery as probed", () => {
+    expect(checkinReport({ level: 0.5, charging: true }, undefined, none)).toEqual({
+      battery: { level: 0.5, charging: true },
+    });
+  });
+
+  it("reports measured RTT and throughput, over the platform's estimates, with an unknown link type", () => {
+    const measured = { rttMs: 42, uplinkBytesPerSecond: 9000 };
+    expect(checkinReport(undefined, undefined, measured)).toEqual({
+      network: { type: "unknown", rttMs: 42, uplinkBytesPerSecond: 9000 },
+    });
+    expect(checkinReport(undefined, { type: "wifi", rttMs: 300 }, measured)).toEqual({
+      network: { type: "wifi", rttMs: 42, uplinkBytesPerSecond: 9000 },
+    });
+  });
+
+  it("falls back to the platform's RTT estimate until the client has measured its own", () => {
+    expect(checkinReport(undefined, { type: "cellular", rttMs: 300 }, none)).toEqual({
+      network: { type: "cellular", rttMs: 300 },
+    });
+  });
+});

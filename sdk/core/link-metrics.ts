@@ -1,0 +1,33 @@
+/**
+ * The client's own measurements of its link, reported at check-in so the server can size
+ * work and compression to the device: round-trip time from small requests, and upload
+ * throughput from the last update it sent. Measured rather than asked of the platform,
+ * whose estimates (where they exist at all) describe the local hop, not the path to fedge.
+ */
+export class LinkMetrics {
+  #rttMs: number | undefined;
+  #uplinkBytesPerSecond: number | undefined;
+
+  /**
+   * Smoothed as TCP smooths its RTT (RFC 6298 §2: SRTT ← 7/8·SRTT + 1/8·R), so one slow
+   * request does not swing the report.
+   */
+  recordRoundTrip(ms: number): void {
+    if (!(ms >= 0)) return;
+    this.#rttMs = this.#rttMs === undefined ? ms : (7 * this.#rttMs + ms) / 8;
+  }
+
+  /** Bytes sent over the time until the answer; a zero duration carries no information. */
+  recordUpload(bytes: number, ms: number): void {
+    if (!(ms > 0)) return;
+    this.#uplinkBytesPerSecond = (bytes * 1000) / ms;
+  }
+
+  get rttMs(): number | undefined {
+    return this.#rttMs === undefined ? undefined : Math.round(this.#rttMs);
+  }
+
+  get uplinkBytesPerSecond(): number | undefined {
+    return this.#uplinkBytesPerSecond === undefined ? undefined : Math.round(this.#uplinkBytesPerSecond);
+  }
+}
