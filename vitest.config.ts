@@ -22,6 +22,8 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          // End-to-end tests drive dozens of devices through four tiers; CI machines have two cores.
+          testTimeout: 30_000,
           include: [
             "test/**/*.test.ts",
             "wasm/**/*.test.ts",

@@ -20,6 +20,7 @@ import type { Region } from "../shared/regions";
 import { wasmBackend } from "../wasm/index";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog } from "./storage/aggregation-log";
+import { setEarliestAlarm } from "./storage/alarm";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
 import { directoryStub } from "./stubs";
@@ -218,8 +219,10 @@ export class Coordinator extends DurableObject<Env> {
 
   async #closeRound(task: TaskRecord): Promise<void> {
     const log = this.#logFor(task);
-    const batch = this.ctx.storage.transactionSync(() => log.seal());
+    const batch = this.ctx.storage.transactionSync(() => log.seal(Date.now()));
     if (!batch) return;
+    // Covers the publication: if this object dies mid-way, the alarm at the lease's end retries it.
+    await this.#schedule(task);
     const model = this.#model();
     const round = this.#round();
     try {
@@ -361,16 +364,11 @@ export class Coordinator extends DurableObject<Env> {
 
   async #schedule(task: TaskRecord): Promise<void> {
     const log = this.#logFor(task);
-    const times: number[] = [];
-    if (log.pending) times.push(log.pending.nextAttemptAt);
-    else if (log.openInputs > 0 && task.config.aggregation.mode === "sync")
+    const times = log.pending ? [log.pending.nextAttemptAt] : [];
+    if (!log.pending && log.openInputs > 0 && task.config.aggregation.mode === "sync") {
       times.push(this.#round().deadlineAt);
-    if (times.length === 0) {
-      await this.ctx.storage.deleteAlarm();
-      return;
     }
-    const at = Math.min(...times);
-    if ((await this.ctx.storage.getAlarm()) !== at) await this.ctx.storage.setAlarm(at);
+    await setEarliestAlarm(this.ctx.storage, times);
   }
 
   #newRound(round: number, now: number, config: TaskConfig): RoundState {

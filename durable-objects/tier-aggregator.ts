@@ -9,6 +9,7 @@ import type { Region } from "../shared/regions";
 import { wasmBackend } from "../wasm/index";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog } from "./storage/aggregation-log";
+import { setEarliestAlarm } from "./storage/alarm";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
 
@@ -127,8 +128,10 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
           if (!this.#ready(id, Date.now(), retryDue)) continue;
           retryDue = false;
           const log = this.log(id);
-          const batch = this.ctx.storage.transactionSync(() => log.seal());
+          const batch = this.ctx.storage.transactionSync(() => log.seal(Date.now()));
           if (!batch) continue;
+          // Covers the send: if this object dies mid-send, the alarm at the lease's end resends.
+          await this.#schedule(id);
           try {
             await this.sendToParent(id, {
               child: this.selfName(id),
@@ -159,16 +162,8 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   /** One alarm per object: the earliest of the pending batch's retry and the open batch's deadline. */
   async #schedule(id: I): Promise<void> {
     const log = this.log(id);
-    const pending = log.pending;
-    const times: number[] = [];
-    if (pending) times.push(pending.nextAttemptAt);
+    const times = log.pending ? [log.pending.nextAttemptAt] : [];
     if (log.openSince !== null) times.push(log.openSince + id.maxWaitMs);
-    if (times.length === 0) {
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    const at = Math.min(...times);
-    const current = await this.ctx.storage.getAlarm();
-    if (current !== at) await this.ctx.storage.setAlarm(at);
+    await setEarliestAlarm(this.ctx.storage, times);
   }
 }

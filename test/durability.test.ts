@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { ClusterAggregator } from "../durable-objects/cluster-aggregator";
 import type { PartialEnvelope } from "../durable-objects/partial";
 import { RegionAggregator } from "../durable-objects/region-aggregator";
+import { SEND_LEASE_MS } from "../durable-objects/storage/aggregation-log";
 import { clusterStub, regionStub } from "../durable-objects/stubs";
 import {
   createTask,
@@ -126,6 +127,38 @@ describe("an acknowledged update is never lost or counted twice", () => {
     expect(
       maxAbsDiff(await weights("mid-flush", 1), weightedAverageStep(s.initial, s.updates)),
     ).toBeLessThanOrEqual(1e-6);
+  });
+
+  it("keeps an alarm set while a batch is in flight, so a sender that dies mid-send is retried", async () => {
+    const s = await setup("in-flight", 2);
+    // The region holds the first send until released, as a slow or dying link would.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const original = RegionAggregator.prototype.ingestPartial;
+    const spy = vi.spyOn(RegionAggregator.prototype, "ingestPartial").mockImplementationOnce(async function (
+      this: RegionAggregator,
+      envelope: PartialEnvelope,
+    ) {
+      await held;
+      return original.call(this, envelope);
+    });
+    onTestFinished(() => spy.mockRestore());
+    const before = Date.now();
+    for (const i of [0, 1]) expect((await s.send(i)).status).toBe(202);
+    await vi.waitFor(() => expect(spy).toHaveBeenCalled());
+
+    // The batch is sealed and in flight: an alarm stands at the end of its send lease.
+    const pending = (await s.cluster.status()).pending;
+    expect(pending?.attempts).toBe(0);
+    expect(pending?.nextAttemptAt).toBeGreaterThanOrEqual(before + SEND_LEASE_MS);
+    const alarm = await runInDurableObject(s.cluster, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBe(pending?.nextAttemptAt);
+
+    release();
+    await waitForVersion("in-flight", 1);
+    expect((await s.cluster.status()).pending).toBeNull();
   });
 
   it("keeps a resent update id to one count and answers it with the original receipt", async () => {

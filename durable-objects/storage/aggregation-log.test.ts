@@ -32,16 +32,16 @@ describe("AggregationLog", () => {
       log.append(input("b", [10, 20], 1), 2000);
       expect(log.openSince).toBe(1000);
 
-      const batch = log.seal();
+      const batch = log.seal(3000);
       expect(batch).toMatchObject({ seq: 1, weight: 3, count: 2 });
       expect(Array.from(batch!.sum)).toEqual([12, 24]);
       expect(log.openInputs).toBe(0);
       // Until acknowledged, sealing again returns the same batch.
-      expect(log.seal()?.seq).toBe(1);
+      expect(log.seal(3000)?.seq).toBe(1);
 
       log.acknowledge(1);
       expect(log.pending).toBeNull();
-      expect(log.seal()).toBeNull();
+      expect(log.seal(3000)).toBeNull();
       expect(sql.exec("SELECT COUNT(*) AS n FROM log_inputs").one().n).toBe(0);
       expect(sql.exec("SELECT COUNT(*) AS n FROM blob_chunks").one().n).toBe(0);
     });
@@ -52,7 +52,7 @@ describe("AggregationLog", () => {
       const blobs = new BlobStore(sql);
       const log = new AggregationLog(sql, blobs, referenceBackend, 2);
       log.append(input("a", [1, 1], 1), 1);
-      log.seal();
+      log.seal(3000);
       log.recordFailure(1, 5000);
       log.append(input("b", [3, 4], 2), 2);
 
@@ -60,7 +60,7 @@ describe("AggregationLog", () => {
       expect(rebuilt.pending).toEqual(log.pending);
       expect(Array.from(rebuilt.openSum())).toEqual([6, 8]);
       expect(rebuilt.openSince).toBe(2);
-      expect(Array.from(rebuilt.seal()!.sum)).toEqual([1, 1]);
+      expect(Array.from(rebuilt.seal(6000)!.sum)).toEqual([1, 1]);
     });
   });
 

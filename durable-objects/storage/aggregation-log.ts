@@ -47,6 +47,9 @@ interface Running {
   inputs: number;
 }
 
+/** How long one send attempt may take before the batch is due to be sent again. */
+export const SEND_LEASE_MS = 30_000;
+
 /** Retry delays for a failed flush: exponential from 1 s, capped at 5 min, with full jitter in [½d, d]. */
 export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
   const d = Math.min(300_000, 1000 * 2 ** Math.min(attempts - 1, 20));
@@ -184,10 +187,13 @@ export class AggregationLog {
   }
 
   /**
-   * Returns the outstanding sealed batch, or seals the open inputs into a new one.
-   * Null when there is nothing to send.
+   * Returns the outstanding sealed batch, or seals the open inputs into a new one, for a
+   * send attempt starting at `now`. Null when there is nothing to send. The attempt holds
+   * a lease: until `now + SEND_LEASE_MS` the batch counts as in flight; past it (the
+   * sender died mid-send, say, and the object was evicted) the batch is due again, so an
+   * alarm set for that time resends it.
    */
-  seal(): SealedBatch | null {
+  seal(now: number): SealedBatch | null {
     if (!this.#sealed) {
       if (this.#open.inputs === 0) return null;
       const [state] = this.#sql.exec<{ next_seq: number }>("SELECT next_seq FROM log_state").toArray();
@@ -200,6 +206,8 @@ export class AggregationLog {
       this.#openSince = null;
     }
     const s = this.#sealed;
+    s.nextAttemptAt = now + SEND_LEASE_MS;
+    this.#sql.exec("UPDATE log_batches SET next_attempt_at = ? WHERE seq = ?", s.nextAttemptAt, s.seq);
     return { seq: s.seq, attempts: s.attempts, weight: s.weight, count: s.count, sum: s.acc.snapshot() };
   }
 

@@ -57,7 +57,8 @@ export class Http {
         response = await this.options.fetch(this.url(path), {
           method: options.method ?? "GET",
           headers,
-          body: options.body,
+          // Typed arrays are valid bodies everywhere; the DOM typings only admit ArrayBuffer-backed ones.
+          body: options.body as BodyInit | undefined,
           signal: controller.signal,
         });
       } catch (error) {
