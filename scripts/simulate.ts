@@ -14,16 +14,16 @@ import { centralizedBaseline } from "../sdk/spam/baseline";
 import { splitTrainTest } from "../sdk/spam/dataset";
 import { loadSpamAssassin } from "../sdk/spam/dataset.node.js";
 import { featurize } from "../sdk/spam/features";
-import { modelSpec, type ModelKind, type SpamModel } from "../sdk/spam/model";
+import { type ModelKind, modelSpec, type SpamModel } from "../sdk/spam/model";
 import { spamOnnxGraph } from "../sdk/spam/onnx";
 import { evaluateWithOnnx } from "../sdk/spam/onnx-evaluate";
 import { partitionByLabel } from "../sdk/spam/partition";
 import { seededRandom } from "../sdk/spam/random";
 import { DEFAULT_TRAIN_OPTIONS, spamTrainer } from "../sdk/spam/trainer";
-import { createDevices, deviceFetch, drain, type FleetOptions, tick, type Traffic } from "./simulate/fleet";
-import { plotSvg, type PlotPoint } from "./simulate/plot";
-import { progress } from "./simulate/progress";
 import { startLocalService } from "./local-service";
+import { createDevices, deviceFetch, drain, type FleetOptions, type Traffic, tick } from "./simulate/fleet";
+import { type PlotPoint, plotSvg } from "./simulate/plot";
+import { progress } from "./simulate/progress";
 
 const HELP = `usage: npm run simulate [-- options]
 
@@ -98,7 +98,9 @@ const training = DEFAULT_TRAIN_OPTIONS[model.kind];
 
 const baseline = centralizedBaseline(messages, { model, seed: SEED });
 const centralizedAccuracy = baseline.epochs.at(-1)?.accuracy ?? 0;
-say(`centralized ${model.kind} on the same split, trained the same way: ${(100 * centralizedAccuracy).toFixed(2)}%`);
+say(
+  `centralized ${model.kind} on the same split, trained the same way: ${(100 * centralizedAccuracy).toFixed(2)}%`,
+);
 
 const service = await startLocalService();
 const admin = { Authorization: `Bearer ${service.adminToken}`, "Content-Type": "application/json" };
@@ -114,7 +116,8 @@ const created = await service.fetch("/v1/admin/tasks/spam", {
     round: { deadlineSeconds: 5 },
   }),
 });
-if (created.status !== 201) throw new Error(`creating the task failed: ${created.status} ${await created.text()}`);
+if (created.status !== 201)
+  throw new Error(`creating the task failed: ${created.status} ${await created.text()}`);
 
 const random = seededRandom(SEED);
 const fleetOptions: FleetOptions = { pOffline: P_OFFLINE, pOnline: 0.35, timeScale: 0.05 };
@@ -170,7 +173,9 @@ async function testAccuracy(version: number): Promise<number> {
 }
 
 const points: PlotPoint[] = [{ version: 0, accuracy: await testAccuracy(0), megabytes: 0 }];
-say(`\n${"version".padEnd(9)}${"test acc".padEnd(10)}${"uploaded".padEnd(12)}${"staleness".padEnd(11)}rejected`);
+say(
+  `\n${"version".padEnd(9)}${"test acc".padEnd(10)}${"uploaded".padEnd(12)}${"staleness".padEnd(11)}rejected`,
+);
 let ticks = 0;
 while (serverVersion < TARGET_VERSIONS && ticks < TARGET_VERSIONS * 20) {
   ticks += 1;
@@ -196,7 +201,10 @@ while (serverVersion < TARGET_VERSIONS && ticks < TARGET_VERSIONS * 20) {
     const accuracy = await testAccuracy(v);
     points.push({ version: v, accuracy, megabytes: traffic.uploadedBytes / 1e6 });
     const meanStaleness = staleness.length ? staleness.reduce((a, b) => a + b, 0) / staleness.length : 0;
-    const reasons = Object.entries(rejected).map(([k, n]) => `${k}:${n}`).join(" ") || "-";
+    const reasons =
+      Object.entries(rejected)
+        .map(([k, n]) => `${k}:${n}`)
+        .join(" ") || "-";
     say(
       `${String(v).padEnd(9)}${`${(100 * accuracy).toFixed(2)}%`.padEnd(10)}${`${(traffic.uploadedBytes / 1e6).toFixed(2)} MB`.padEnd(12)}${meanStaleness.toFixed(2).padEnd(11)}${reasons}`,
     );
@@ -246,7 +254,10 @@ const result = {
 };
 writeFileSync(
   opts.plot,
-  plotSvg(points, `fedge: federated ${model.kind} on SpamAssassin, ${N} devices (centralized ${(100 * centralizedAccuracy).toFixed(1)}%)`),
+  plotSvg(
+    points,
+    `fedge: federated ${model.kind} on SpamAssassin, ${N} devices (centralized ${(100 * centralizedAccuracy).toFixed(1)}%)`,
+  ),
 );
 say(`
 final test accuracy ${(100 * finalAccuracy).toFixed(2)}% = ${((100 * finalAccuracy) / centralizedAccuracy).toFixed(1)}% of centralized

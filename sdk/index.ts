@@ -37,6 +37,7 @@ export {
 } from "./core/client";
 export { type Clock, systemClock } from "./core/clock";
 export { denseF32Encoder, type EncodeMeta, type UpdateEncoder } from "./core/encoder";
+export { type ErrorFeedbackEncoderOptions, errorFeedbackEncoder } from "./core/error-feedback-encoder";
 export { FedgeApiError, FedgeNetworkError } from "./core/errors";
 export type { FetchLike } from "./core/http";
 export { ModelIntegrityError } from "./core/model-cache";

@@ -58,7 +58,7 @@ describe("uploads that are refused change nothing", () => {
     ["wrong magic", () => mutate(good(), (v) => v.setUint32(0, 0x12345678, true)), /magic/],
     ["unknown format version", () => mutate(good(), (v) => v.setUint8(4, 9)), /format version 9/],
     ["unknown codec", () => mutate(good(), (v) => v.setUint8(5, 200)), /codec 200/],
-    ["unknown flags", () => mutate(good(), (v) => v.setUint16(6, 1, true)), /flags/],
+    ["unknown flags", () => mutate(good(), (v) => v.setUint16(6, 0x8000, true)), /flags/], // bit 0 is deflate
     ["truncated header", () => good().slice(0, 20), /shorter than the 48-byte header/],
     ["truncated payload", () => good().slice(0, FRAME_HEADER_BYTES + 10), /declares 64 payload bytes but 10/],
     [

@@ -34,7 +34,7 @@ describe("check-in", () => {
     expect(await first.json()).toMatchObject({
       action: "train",
       round: 1,
-      upload: { baseVersion: 0, codec: "dense-f32" },
+      upload: { baseVersion: 0, compression: { density: 1, bits: 32 } },
     });
 
     const second = await api(`/v1/tasks/${TASK}/checkin`, { method: "POST", headers: auth() });

@@ -1,8 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { encodeUpdate } from "../../shared/codecs/encoder";
 import { referenceBackend } from "../../shared/kernels/reference";
-import { Codec } from "../../shared/protocol/frame";
+import { Codec, parseFrame } from "../../shared/protocol/frame";
 import { AggregationLog, type LogInput, retryDelayMs } from "./aggregation-log";
 import { BlobStore, CHUNK_BYTES } from "./blob-store";
 
@@ -76,6 +77,35 @@ describe("AggregationLog", () => {
       expect(log.openCount).toBe(6);
       expect(Array.from(log.openSum())).toEqual([15]);
       expect(log.openSources()).toEqual(new Set(["c0", "c1"]));
+    });
+  });
+
+  it("sums sparse and quantized payloads as their decoded values, and rebuilds them identically", async () => {
+    await withStorage("log-codecs", (sql) => {
+      // Prepare: sparse-f32 (2 at index 1, −1 at index 3) and sparse-q8 (127/128 at index 0: level 127 of step 1/128).
+      const meta = {
+        baseVersion: 0,
+        sampleWeight: 1,
+        updateId: "00112233445566778899aabbccddeeff",
+        layoutHash: "00000000",
+      };
+      const coded = (values: number[], bits: 32 | 8) => {
+        const frame = parseFrame(encodeUpdate(Float32Array.from(values), { ...meta, density: 2 / 16, bits }));
+        return { codec: frame.header.codec, payload: frame.payload };
+      };
+      const f32 = coded([0, 2, 0, -1, ...new Array(12).fill(0)], 32);
+      const q8 = coded([127 / 128, ...new Array(15).fill(0)], 8);
+      expect([f32.codec, q8.codec]).toEqual([Codec.SparseF32, Codec.SparseQ8]);
+      const blobs = new BlobStore(sql);
+      const log = new AggregationLog(sql, blobs, referenceBackend, 16);
+
+      // Execute
+      log.append({ ...input("a", [], 2), ...f32 }, 1);
+      log.append({ ...input("b", [], 4), ...q8 }, 2);
+
+      // Assert: 2·[0, 2, 0, −1, …] + 4·[127/128, 0, …]
+      expect(Array.from(log.openSum().subarray(0, 5))).toEqual([3.96875, 4, 0, -2, 0]);
+      expect(new AggregationLog(sql, blobs, referenceBackend, 16).openSum()).toEqual(log.openSum());
     });
   });
 

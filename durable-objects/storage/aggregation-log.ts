@@ -8,8 +8,9 @@
  * has acknowledged it. At most one sealed batch is outstanding at a time, so a
  * parent can de-duplicate by remembering each child's last sequence number.
  */
+import { decodeToDense } from "../../shared/codecs/decoder";
 import type { Accumulator, KernelBackend } from "../../shared/kernels/accumulator";
-import { Codec, type CodecId, decodeDenseF32 } from "../../shared/protocol/frame";
+import { Codec, type CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
 import type { BlobStore } from "./blob-store";
 
@@ -19,6 +20,7 @@ export interface LogInput {
   /** Device id or child aggregator name. */
   source: string;
   codec: CodecId;
+  /** The raw payload (inflated if it arrived deflated), as docs/codecs.md lays it out for codec. */
   payload: Uint8Array;
   /** The decoded vector is multiplied by this before it is summed (a device's sample weight; 1 for a partial). */
   scale: number;
@@ -130,7 +132,7 @@ export class AggregationLog {
    * happens first so a bad payload throws before anything is written.
    */
   append(input: LogInput, now: number): void {
-    const values = decode(input.codec, input.payload, this.#dim);
+    const values = decodeToDense(input.codec, input.payload, this.#dim);
     this.#sql.exec(
       "INSERT INTO log_inputs (id, source, codec, scale, weight, count, batch, received_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
       input.id,
@@ -270,7 +272,7 @@ export class AggregationLog {
       const target = row.batch === null ? this.#open : this.#sealed;
       if (!target)
         throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
-      addTo(target, decode(row.codec as CodecId, payload, this.#dim), row);
+      addTo(target, decodeToDense(row.codec, payload, this.#dim), row);
       if (row.batch === null) this.#openSince ??= row.received_at;
     }
   }
@@ -285,12 +287,4 @@ function addTo(
   r.weight += input.weight;
   r.count += input.count;
   r.inputs += 1;
-}
-
-function decode(codec: CodecId, payload: Uint8Array, dim: number): Float32Array {
-  // Only dense-f32 exists so far; sparse and quantized codecs decode-and-accumulate in one pass later.
-  switch (codec) {
-    case Codec.DenseF32:
-      return decodeDenseF32(payload, dim);
-  }
 }

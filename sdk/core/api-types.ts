@@ -39,8 +39,8 @@ export interface CheckinRequest {
 }
 
 /** A hint from the server on how to compress; the encoder decides what it can honour. */
+/** The compression the server assigns (task config `compression`): top-k density and bits per value. */
 export interface CompressionHint {
-  codec: string;
   density?: number;
   bits?: number;
 }
@@ -62,7 +62,6 @@ export interface TrainAnswer extends TokenRenewal {
   model: ModelRef;
   upload: {
     url: string;
-    codec: string;
     baseVersion: number;
     layoutHash: string;
     compression?: CompressionHint;

@@ -152,7 +152,7 @@ describe("FedgeClient encoder state", () => {
   it("carries the encoder's residual into the next update, across a restart", async () => {
     // Prepare: a first round sends trunc(0.75) = 0 and owes 0.75.
     const { fake, restart } = setup();
-    fake.compression = { codec: "sparse-q8", density: 0.1 };
+    fake.compression = { density: 0.1, bits: 8 };
     const first = new TruncatingEncoder();
     await restart({ encoder: first }).runOnce(fixedTrainer([0.75, 0.75, 0.75, 0.75]));
     fake.publish(new Float32Array(4));
@@ -168,6 +168,6 @@ describe("FedgeClient encoder state", () => {
       [1, 1, 1, 1],
     ]);
     expect([...second.residual]).toEqual([0.5, 0.5, 0.5, 0.5]);
-    expect(first.hints).toEqual([{ codec: "sparse-q8", density: 0.1 }]);
+    expect(first.hints).toEqual([{ density: 0.1, bits: 8 }]);
   });
 });

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { decodeToDense } from "../codecs/decoder";
 import { FedgeError } from "../errors";
-import { decodeDenseF32, encodeDenseF32Frame, FRAME_HEADER_BYTES, fromHex, parseFrame, toHex } from "./frame";
+import { Codec, encodeDenseF32Frame, FRAME_HEADER_BYTES, fromHex, parseFrame, toHex } from "./frame";
 
 const meta = {
   baseVersion: 3,
@@ -27,7 +28,7 @@ describe("dense-f32 frames", () => {
             baseVersion,
             updateId: toHex(id),
           });
-          expect(decodeDenseF32(frame.payload, values.length)).toEqual(values);
+          expect(decodeToDense(Codec.DenseF32, frame.payload, values.length)).toEqual(values);
         },
       ),
     );
@@ -64,13 +65,13 @@ describe("dense-f32 frames", () => {
     const shifted = new Uint8Array(bytes.length + 1);
     shifted.set(bytes, 1);
     const frame = parseFrame(shifted.subarray(1));
-    expect(Array.from(decodeDenseF32(frame.payload, 2))).toEqual([0.25, 4]);
+    expect(Array.from(decodeToDense(Codec.DenseF32, frame.payload, 2))).toEqual([0.25, 4]);
     expect(frame.payload.byteOffset).toBe(1 + FRAME_HEADER_BYTES);
   });
 
   it("rejects a non-finite value with non_finite_value naming its index", () => {
     const frame = parseFrame(encodeDenseF32Frame(Float32Array.of(0, Number.NaN), meta));
-    expect(() => decodeDenseF32(frame.payload, 2)).toThrow(/index 1/);
+    expect(() => decodeToDense(Codec.DenseF32, frame.payload, 2)).toThrow(/index 1/);
   });
 });
 

@@ -1,21 +1,19 @@
 /**
  * The update frame: a 48-byte little-endian header followed by a codec payload.
- * Byte-by-byte specification: docs/protocol.md#update-frame. Every length and count is
- * checked against the bytes actually present before anything is read.
+ * Byte-by-byte specification: docs/protocol.md#update-frame; the codecs and their
+ * payloads: docs/codecs.md and shared/codecs/. Every length and count is checked against
+ * the bytes actually present before anything is read.
  */
+
+import { Codec, type CodecId, codecInfo, FrameFlag, KNOWN_FLAGS } from "../codecs/ids";
+import { checkCounts, payloadLayout } from "../codecs/layout";
 import { FedgeError } from "../errors";
+
+export { Codec, type CodecId, codecName } from "../codecs/ids";
 
 export const FRAME_MAGIC = 0x47444546; // "FEDG" read as a little-endian u32
 export const FRAME_FORMAT_VERSION = 1;
 export const FRAME_HEADER_BYTES = 48;
-
-export const Codec = {
-  /** dim little-endian IEEE-754 binary32 values. */
-  DenseF32: 0,
-} as const;
-export type CodecId = (typeof Codec)[keyof typeof Codec];
-
-const CODEC_NAMES: Record<number, string> = { [Codec.DenseF32]: "dense-f32" };
 
 /** Largest dimension a frame may declare; DO memory (128 MB) bounds a task's model long before this. */
 export const MAX_DIM = 1 << 26;
@@ -50,11 +48,11 @@ function badFrame(message: string): never {
   throw new FedgeError("bad_frame", message);
 }
 
-export function codecName(codec: number): string {
-  return CODEC_NAMES[codec] ?? `unknown(${codec})`;
-}
-
-/** Parses and structurally validates a frame. Throws FedgeError("bad_frame") naming the first problem. */
+/**
+ * Parses and structurally validates a frame. Throws FedgeError("bad_frame") naming the
+ * first problem (a CodecError for a payload's structure). A deflated payload is checked
+ * only once inflated (shared/codecs/deflate.ts); values are checked by decoding.
+ */
 export function parseFrame(bytes: Uint8Array): Frame {
   if (bytes.byteLength < FRAME_HEADER_BYTES) {
     badFrame(`frame is ${bytes.byteLength} bytes, shorter than the ${FRAME_HEADER_BYTES}-byte header`);
@@ -67,9 +65,9 @@ export function parseFrame(bytes: Uint8Array): Frame {
     badFrame(`unsupported format version ${formatVersion}, expected ${FRAME_FORMAT_VERSION}`);
   }
   const codec = view.getUint8(5);
-  if (!(codec in CODEC_NAMES)) badFrame(`unknown codec ${codec}`);
+  if (!codecInfo(codec)) badFrame(`unknown codec ${codec}`);
   const flags = view.getUint16(6, true);
-  if (flags !== 0) badFrame(`unknown flags 0x${flags.toString(16)}`);
+  if ((flags & ~KNOWN_FLAGS) !== 0) badFrame(`unknown flags 0x${flags.toString(16)}`);
   const dim = view.getUint32(8, true);
   if (dim === 0 || dim > MAX_DIM) badFrame(`dim ${dim} is outside 1..${MAX_DIM}`);
   const nnz = view.getUint32(12, true);
@@ -87,11 +85,9 @@ export function parseFrame(bytes: Uint8Array): Frame {
   if (payloadBytes !== present) {
     badFrame(`header declares ${payloadBytes} payload bytes but ${present} are present`);
   }
-  if (codec === Codec.DenseF32) {
-    if (nnz !== dim) badFrame(`dense frame has nnz ${nnz} ≠ dim ${dim}`);
-    if (payloadBytes !== dim * 4)
-      badFrame(`dense-f32 payload must be dim × 4 = ${dim * 4} bytes, got ${payloadBytes}`);
-  }
+  const payload = bytes.subarray(FRAME_HEADER_BYTES);
+  checkCounts(codec as CodecId, dim, nnz);
+  if ((flags & FrameFlag.Deflate) === 0) payloadLayout(codec, dim, payload, nnz);
   return {
     header: {
       formatVersion,
@@ -105,21 +101,8 @@ export function parseFrame(bytes: Uint8Array): Frame {
       layoutHash,
       payloadBytes,
     },
-    payload: bytes.subarray(FRAME_HEADER_BYTES),
+    payload,
   };
-}
-
-/** Decodes a dense-f32 payload into a fresh array, rejecting NaN and ±Infinity (422 non_finite_value). */
-export function decodeDenseF32(payload: Uint8Array, dim: number): Float32Array {
-  if (payload.byteLength !== dim * 4) badFrame(`dense-f32 payload must be ${dim * 4} bytes`);
-  const values = new Float32Array(dim);
-  new Uint8Array(values.buffer).set(payload);
-  for (let i = 0; i < dim; i++) {
-    if (!Number.isFinite(values[i] as number)) {
-      throw new FedgeError("non_finite_value", `value at index ${i} is ${values[i]}`);
-    }
-  }
-  return values;
 }
 
 export interface EncodeOptions {
@@ -130,24 +113,38 @@ export interface EncodeOptions {
   layoutHash: string;
 }
 
-/** Encodes a dense-f32 update frame. Used by the SDK, the tests and the docs' golden vectors. */
-export function encodeDenseF32Frame(values: Float32Array, options: EncodeOptions): Uint8Array {
-  const payloadBytes = values.length * 4;
-  const out = new Uint8Array(FRAME_HEADER_BYTES + payloadBytes);
+/** What a frame's header says about its payload. */
+export interface PayloadHeader {
+  codec: CodecId;
+  flags: number;
+  dim: number;
+  nnz: number;
+}
+
+/** Writes the 48-byte header for payload and appends it. Every encoder goes through here. */
+export function encodeFrame(header: PayloadHeader, payload: Uint8Array, options: EncodeOptions): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.byteLength);
   const view = new DataView(out.buffer);
   view.setUint32(0, FRAME_MAGIC, true);
   view.setUint8(4, FRAME_FORMAT_VERSION);
-  view.setUint8(5, Codec.DenseF32);
-  view.setUint16(6, 0, true);
-  view.setUint32(8, values.length, true);
-  view.setUint32(12, values.length, true);
+  view.setUint8(5, header.codec);
+  view.setUint16(6, header.flags, true);
+  view.setUint32(8, header.dim, true);
+  view.setUint32(12, header.nnz, true);
   view.setUint32(16, options.baseVersion, true);
   view.setFloat32(20, options.sampleWeight, true);
   out.set(fromHex(options.updateId, 16), 24);
   out.set(fromHex(options.layoutHash, 4), 40);
-  view.setUint32(44, payloadBytes, true);
-  out.set(new Uint8Array(values.buffer, values.byteOffset, payloadBytes), FRAME_HEADER_BYTES);
+  view.setUint32(44, payload.byteLength, true);
+  out.set(payload, FRAME_HEADER_BYTES);
   return out;
+}
+
+/** Encodes a dense-f32 update frame. Used by the SDK, the tests and the docs' golden vectors. */
+export function encodeDenseF32Frame(values: Float32Array, options: EncodeOptions): Uint8Array {
+  const n = values.length;
+  const payload = new Uint8Array(values.buffer, values.byteOffset, n * 4);
+  return encodeFrame({ codec: Codec.DenseF32, flags: 0, dim: n, nnz: n }, payload, options);
 }
 
 export function toHex(bytes: Uint8Array): string {

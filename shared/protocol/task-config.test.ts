@@ -31,6 +31,7 @@ describe("task configuration", () => {
       round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 },
       clusters: { targetSize: 10 },
       devices: { minBatteryLevel: 0.2 },
+      compression: { density: 1, bits: 32 },
       placement: { coordinatorRegion: "enam" },
     });
   });

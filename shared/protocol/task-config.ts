@@ -132,6 +132,16 @@ const Clusters = z.strictObject({
   targetSize: z.int().min(1).max(1_000).default(10),
 });
 
+/**
+ * The compression the server assigns devices at check-in (docs/codecs.md): top-k density
+ * and bits per value, with error feedback on the device (DGC, Lin et al. 2018). The
+ * default sends dense f32.
+ */
+const Compression = z.strictObject({
+  density: z.number().gt(0).max(1).default(1),
+  bits: z.union([z.literal(32), z.literal(16), z.literal(8), z.literal(4)]).default(32),
+});
+
 const Devices = z.strictObject({
   /** A device below this battery level that is not charging is told to wait (shared/battery-policy.ts). */
   minBatteryLevel: z.number().min(0).max(1).default(0.2),
@@ -149,6 +159,7 @@ export const TaskConfigSchema = z.strictObject({
   round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
   clusters: Clusters.default({ targetSize: 10 }),
   devices: Devices.default({ minBatteryLevel: 0.2 }),
+  compression: Compression.default({ density: 1, bits: 32 }),
   placement: Placement.default({ coordinatorRegion: "enam" }),
 });
 

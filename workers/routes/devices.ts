@@ -2,8 +2,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { directoryStub } from "../../durable-objects/stubs";
+import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
+import { maxPayloadBytes } from "../../shared/codecs/layout";
 import { FedgeError } from "../../shared/errors";
-import { Codec, codecName, FRAME_HEADER_BYTES } from "../../shared/protocol/frame";
+import { FRAME_HEADER_BYTES } from "../../shared/protocol/frame";
 import { formatPath, tierWaits } from "../../shared/protocol/task-config";
 import type { AppEnv } from "../app-env";
 import { type DeviceClaims, issueDeviceToken, requireDevice, TOKEN_RENEW_WITHIN_SECONDS } from "../auth";
@@ -75,8 +77,8 @@ devices.post("/:task/devices", async (c) => {
         parameters: config.model.parameters,
         layout: config.model.layout,
         layoutHash: view.model.layoutHash,
-        codecs: [codecName(Codec.DenseF32)],
-        maxUploadBytes: FRAME_HEADER_BYTES + 4 * config.model.parameters,
+        codecs: SUPPORTED_CODECS,
+        maxUploadBytes: FRAME_HEADER_BYTES + maxPayloadBytes(config.model.parameters),
         modelVersion: view.model.version,
       },
     },
@@ -125,10 +127,9 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     model,
     upload: {
       url: `/v1/tasks/${device.task}/updates`,
-      codec: codecName(Codec.DenseF32),
       baseVersion: decision.version,
       layoutHash: view.task.layoutHash,
-      compression: { codec: codecName(Codec.DenseF32) },
+      compression: view.task.config.compression,
     },
     policy: { minBatteryLevel: view.task.config.devices.minBatteryLevel, workScale: decision.workScale },
     ...renewal,

@@ -3,8 +3,11 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { clusterStub } from "../../durable-objects/stubs";
+import { decodePayload } from "../../shared/codecs/decoder";
+import { inflatePayload } from "../../shared/codecs/deflate";
+import { maxPayloadBytes } from "../../shared/codecs/layout";
 import { FedgeError } from "../../shared/errors";
-import { decodeDenseF32, FRAME_HEADER_BYTES, parseFrame } from "../../shared/protocol/frame";
+import { FRAME_HEADER_BYTES, parseFrame } from "../../shared/protocol/frame";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
 import { loadTask } from "../tasks";
@@ -13,10 +16,13 @@ export const updates = new Hono<AppEnv>();
 
 export const FRAME_CONTENT_TYPE = "application/octet-stream";
 
-/** The largest frame the task can need (dense f32): anything bigger is refused before it is read. */
+/**
+ * The largest frame the task can need: no payload of any codec may be larger than the
+ * dense-f32 one (docs/codecs.md), deflated or not. Anything bigger is refused unread.
+ */
 const limitToTask = createMiddleware<AppEnv>(async (c, next) => {
   const view = await loadTask(c.env, c.get("device").task);
-  const maxSize = FRAME_HEADER_BYTES + 4 * view.task.config.model.parameters;
+  const maxSize = FRAME_HEADER_BYTES + maxPayloadBytes(view.task.config.model.parameters);
   return bodyLimit({
     maxSize,
     onError: () => {
@@ -54,13 +60,15 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
       `base version ${h.baseVersion} > current version ${view.model.version}`,
     );
   }
-  decodeDenseF32(frame.payload, h.dim); // rejects NaN/Inf before anything is stored
+  // Inflate (bounded), then decode once to reject a bad payload or NaN/±∞ before anything is stored.
+  const { payload } = await inflatePayload(frame);
+  decodePayload(h.codec, payload, h.dim);
   const result = await clusterStub(c.env, device.task, device.region, device.cluster).submit(
     {
       device: device.sub,
       updateId: h.updateId,
       codec: h.codec,
-      payload: frame.payload,
+      payload,
       sampleWeight: h.sampleWeight,
       baseVersion: h.baseVersion,
     },

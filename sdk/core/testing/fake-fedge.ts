@@ -162,7 +162,6 @@ export class FakeFedge {
       model,
       upload: {
         url: `/v1/tasks/${TASK}/updates`,
-        codec: "dense-f32",
         baseVersion: this.version,
         layoutHash: LAYOUT_HASH,
         ...(this.compression && { compression: this.compression }),
