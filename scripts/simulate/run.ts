@@ -1,0 +1,211 @@
+/**
+ * One federated run: a fresh fedge in workerd, a task, and a fleet of SDK clients
+ * training on their shards until the model reaches the target version.
+ */
+import { MemoryStore } from "../../sdk/adapters/memory-store";
+import { FedgeClient } from "../../sdk/core/client";
+import type { Clock } from "../../sdk/core/clock";
+import type { UpdateEncoder } from "../../sdk/core/encoder";
+import type { FedgeEvent } from "../../sdk/core/uploader";
+import type { Example } from "../../sdk/spam/features";
+import { modelSpec, type SpamModel } from "../../sdk/spam/model";
+import { spamOnnxGraph } from "../../sdk/spam/onnx";
+import { evaluateWithOnnx } from "../../sdk/spam/onnx-evaluate";
+import { seededRandom } from "../../sdk/spam/random";
+import { DEFAULT_TRAIN_OPTIONS, spamTrainer } from "../../sdk/spam/trainer";
+import { startLocalService } from "../local-service";
+import { createDevices, deviceFetch, drain, type FleetOptions, type Traffic, tick } from "./fleet";
+import type { PlotPoint } from "./plot";
+import { progress } from "./progress";
+
+export interface RunOptions {
+  label: string;
+  model: SpamModel;
+  shards: Example[][];
+  test: Example[];
+  seed: number;
+  targetVersions: number;
+  bufferSize: number;
+  maxStaleness: number;
+  pOffline: number;
+  compression: { density: number; bits: 32 | 16 | 8 | 4 };
+  encoder: () => UpdateEncoder;
+  say: (line: string) => void;
+}
+
+export interface RunResult {
+  label: string;
+  finalAccuracy: number;
+  versions: number;
+  bytesUploaded: number;
+  denseBytesEquivalent: number;
+  updatesAccepted: number;
+  offlineUpdates: { made: number; applied: number; rejectedStale: number; lost: number };
+  updatesStillPending: number;
+  meanStaleness: number;
+  rejected: Record<string, number>;
+  federatedEvaluation: { version: number; reports: number; accuracy: number } | null;
+  points: PlotPoint[];
+  ticks: number;
+}
+
+export async function runFederated(o: RunOptions): Promise<RunResult> {
+  const service = await startLocalService();
+  try {
+    return await run(o, service);
+  } finally {
+    await service.dispose();
+  }
+}
+
+async function run(
+  o: RunOptions,
+  service: Awaited<ReturnType<typeof startLocalService>>,
+): Promise<RunResult> {
+  const admin = { Authorization: `Bearer ${service.adminToken}`, "Content-Type": "application/json" };
+  const created = await service.fetch("/v1/admin/tasks/spam", {
+    method: "PUT",
+    headers: admin,
+    body: JSON.stringify({
+      model: modelSpec(o.model, o.seed),
+      optimizer: { kind: "fedavg", serverLearningRate: 1 },
+      aggregation: { mode: "async", bufferSize: o.bufferSize, flushSeconds: 0.3 },
+      staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: o.maxStaleness },
+      compression: o.compression,
+      clusters: { targetSize: 10 },
+      round: { deadlineSeconds: 5 },
+    }),
+  });
+  if (created.status !== 201)
+    throw new Error(`creating the task failed: ${created.status} ${await created.text()}`);
+
+  const random = seededRandom(o.seed);
+  const fleetOptions: FleetOptions = { pOffline: o.pOffline, pOnline: 0.35, timeScale: 0.05 };
+  const devices = createDevices(o.shards.length, random);
+  const traffic: Traffic = { uploadedBytes: 0, acceptedUploads: 0 };
+  // The SDK's waits (backoff, Retry-After) pass instantly: simulated time, not wall time.
+  const instant: Clock = { now: () => Date.now(), sleep: async () => {} };
+  const graph = spamOnnxGraph(o.model);
+
+  let serverVersion = 0;
+  const staleness: number[] = [];
+  const rejected: Record<string, number> = {};
+  const offline = { made: new Set<string>(), applied: 0, rejectedStale: 0 };
+  const onEvent = (e: FedgeEvent) => {
+    if (e.type === "uploaded") {
+      staleness.push(Math.max(0, serverVersion - e.baseVersion));
+      if (offline.made.has(e.updateId)) offline.applied += 1;
+    } else if (e.type === "rejected") {
+      rejected[e.code] = (rejected[e.code] ?? 0) + 1;
+      if (offline.made.has(e.updateId) && e.code === "stale_update") offline.rejectedStale += 1;
+    }
+  };
+
+  const fleet = devices.map((d, i) => {
+    const shard = o.shards[i] ?? [];
+    const cut = Math.max(1, Math.floor(shard.length * 0.8));
+    return {
+      state: d,
+      // A fifth of each shard stays on the device for federated evaluation.
+      holdout: shard.slice(cut),
+      trainer: spamTrainer({ model: o.model, train: shard.slice(0, cut), seed: o.seed * 1000 + i }),
+      client: new FedgeClient({
+        baseUrl: "http://fedge.local",
+        task: "spam",
+        store: new MemoryStore(),
+        fetch: deviceFetch(d, service, traffic, fleetOptions),
+        clock: instant,
+        random: seededRandom(o.seed * 7919 + i),
+        battery: async () => ({ ...d.battery }),
+        network: async () => ({ type: d.uplink > 500_000 ? "wifi" : "cellular" }),
+        encoder: o.encoder(),
+        training: DEFAULT_TRAIN_OPTIONS[o.model.kind],
+        onEvent,
+      }),
+    };
+  });
+
+  const tester = spamTrainer({ model: o.model, train: o.test });
+  const testAccuracy = async (version: number) => {
+    const res = await service.fetch(`/v1/tasks/spam/model/${version}/weights`, { headers: admin });
+    if (res.status !== 200) throw new Error(`weights v${version}: ${res.status}`);
+    return tester.evaluate(new Float32Array(await res.arrayBuffer())).accuracy;
+  };
+  const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+  const points: PlotPoint[] = [{ version: 0, accuracy: await testAccuracy(0), megabytes: 0 }];
+  o.say(`\n${o.label}`);
+  o.say(
+    `${"version".padEnd(9)}${"test acc".padEnd(10)}${"uploaded".padEnd(14)}${"staleness".padEnd(11)}rejected`,
+  );
+  let ticks = 0;
+  while (serverVersion < o.targetVersions && ticks < o.targetVersions * 20) {
+    ticks += 1;
+    tick(devices, fleetOptions, random);
+    await Promise.all(
+      fleet.map(async ({ state, client, trainer, holdout }) => {
+        if (!state.online) return;
+        await client.flush();
+        const round = await client.runOnce(trainer);
+        if (round.action !== "trained") return;
+        drain(state, round.workScale);
+        if (!round.flush.uploaded.includes(round.updateId)) offline.made.add(round.updateId);
+        // Some devices also score the global model on their holdout with onnxruntime-web.
+        if (state.online && holdout.length > 0 && random() < 0.1) {
+          await client.evaluate({ evaluate: (w) => evaluateWithOnnx(graph, w, holdout) });
+        }
+      }),
+    );
+    const status = (await (await service.fetch("/v1/admin/tasks/spam", { headers: admin })).json()) as {
+      model: { version: number };
+    };
+    for (let v = serverVersion + 1; v <= status.model.version; v++) {
+      const accuracy = await testAccuracy(v);
+      points.push({ version: v, accuracy, megabytes: traffic.uploadedBytes / 1e6 });
+      const reasons =
+        Object.entries(rejected)
+          .map(([k, n]) => `${k}:${n}`)
+          .join(" ") || "-";
+      o.say(
+        `${String(v).padEnd(9)}${`${(100 * accuracy).toFixed(2)}%`.padEnd(10)}${`${(traffic.uploadedBytes / 1e6).toFixed(3)} MB`.padEnd(14)}${meanOf(staleness).toFixed(2).padEnd(11)}${reasons}`,
+      );
+    }
+    serverVersion = status.model.version;
+    progress(Math.min(serverVersion, o.targetVersions), o.targetVersions, `versions (tick ${ticks})`);
+  }
+
+  // Everyone comes back online and sends what they still hold.
+  for (const d of devices) {
+    d.online = true;
+    d.dropsBeforeUpload = false;
+  }
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const pending = await Promise.all(fleet.map(async ({ client }) => (await client.flush()).pending));
+    if (pending.every((p) => p === 0)) break;
+  }
+  const stats = await Promise.all(fleet.map(({ client }) => client.stats()));
+  const status = (await (await service.fetch("/v1/admin/tasks/spam", { headers: admin })).json()) as {
+    model: { parameters: number; version: number };
+    evaluations: { version: number; reports: number; accuracy: number }[];
+  };
+  return {
+    label: o.label,
+    finalAccuracy: points.at(-1)?.accuracy ?? 0,
+    versions: points.at(-1)?.version ?? 0,
+    bytesUploaded: traffic.uploadedBytes,
+    denseBytesEquivalent: traffic.acceptedUploads * (48 + 4 * status.model.parameters),
+    updatesAccepted: traffic.acceptedUploads,
+    offlineUpdates: {
+      made: offline.made.size,
+      applied: offline.applied,
+      rejectedStale: offline.rejectedStale,
+      lost: offline.made.size - offline.applied - offline.rejectedStale,
+    },
+    updatesStillPending: stats.reduce((s, x) => s + x.pending, 0),
+    meanStaleness: meanOf(staleness),
+    rejected,
+    federatedEvaluation: status.evaluations.at(-1) ?? null,
+    points,
+    ticks,
+  };
+}
