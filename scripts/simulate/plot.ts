@@ -14,8 +14,8 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 
 export function plotSvg(series: PlotSeries[], title: string): string {
   const w = 760;
-  const h = 380;
-  const m = { l: 60, r: 80, t: 40, b: 70 };
+  const h = 400;
+  const m = { l: 60, r: 80, t: 40, b: 84 };
   const all = series.flatMap((s) => s.points);
   const maxV = Math.max(1, ...all.map((p) => p.version));
   const minAcc = Math.min(0.5, ...all.map((p) => p.accuracy));
@@ -50,7 +50,7 @@ ${ticks
 <text x="${x(t * maxV)}" y="${h - m.b + 18}" text-anchor="middle">${Math.round(t * maxV)}</text>`,
   )
   .join("\n")}
-<text x="${w / 2}" y="${h - m.b + 36}" text-anchor="middle">model version</text>
+<text x="${w / 2}" y="${h - m.b + 34}" text-anchor="middle">model version</text>
 <text x="16" y="${(h - m.b + m.t) / 2}" transform="rotate(-90 16 ${(h - m.b + m.t) / 2})" text-anchor="middle">test accuracy (solid)</text>
 <text x="${w - 14}" y="${(h - m.b + m.t) / 2}" transform="rotate(90 ${w - 14} ${(h - m.b + m.t) / 2})" text-anchor="middle">uploaded MB, log scale (dashed)</text>
 ${series
@@ -58,8 +58,8 @@ ${series
     const c = COLOURS[i % COLOURS.length];
     return `<path d="${path(s.points, (p) => yAcc(p.accuracy))}" fill="none" stroke="${c}" stroke-width="2"/>
 <path d="${path(s.points, (p) => yMb(p.megabytes))}" fill="none" stroke="${c}" stroke-width="1.5" stroke-dasharray="5,3"/>
-<rect x="${m.l + 10 + i * 220}" y="${h - 20}" width="12" height="3" fill="${c}"/>
-<text x="${m.l + 28 + i * 220}" y="${h - 15}">${esc(s.label)}</text>`;
+<rect x="${m.l + 10}" y="${h - 26 + i * 16}" width="14" height="3" fill="${c}"/>
+<text x="${m.l + 30}" y="${h - 21 + i * 16}">${esc(s.label)}</text>`;
   })
   .join("\n")}
 </svg>
