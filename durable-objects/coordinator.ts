@@ -56,8 +56,18 @@ export interface RoundState {
   deadlineAt: number;
 }
 
+/** The task's ONNX graph, whose initializers are the weights blob (stored content-addressed in R2). */
+export interface GraphInfo {
+  sha256: string;
+  byteLength: number;
+  key: string;
+}
+
+export const graphKey = (task: string, sha256: string) => `models/${task}/graph/${sha256}.onnx`;
+
 export interface TaskView {
   task: TaskRecord;
+  graph: GraphInfo | null;
   model: ModelManifest;
   round: RoundState & { updates: number; publishing: boolean };
   optimizer: { kind: string; step: number };
@@ -132,6 +142,13 @@ export class Coordinator extends DurableObject<Env> {
     const task = this.#meta.get<TaskRecord>("task");
     if (!task) return null;
     this.#renewIdleRound(task);
+    return this.#view(task);
+  }
+
+  /** Records the task's current graph (already written to R2 under its content address). */
+  async setGraph(graph: GraphInfo): Promise<TaskView> {
+    const task = this.#requireTask();
+    this.#meta.set("graph", graph);
     return this.#view(task);
   }
 
@@ -379,6 +396,7 @@ export class Coordinator extends DurableObject<Env> {
     const log = this.#logFor(task);
     return {
       task,
+      graph: this.#meta.get<GraphInfo>("graph") ?? null,
       model: this.#model(),
       round: { ...this.#round(), updates: log.openCount, publishing: log.pending !== null },
       optimizer: {

@@ -78,6 +78,13 @@ async function run(
   });
   if (created.status !== 201)
     throw new Error(`creating the task failed: ${created.status} ${await created.text()}`);
+  // The operator publishes the model's ONNX graph; devices download it (and the weights) to evaluate.
+  const graphPut = await service.fetch("/v1/admin/tasks/spam/graph", {
+    method: "PUT",
+    headers: { ...admin, "Content-Type": "application/octet-stream" },
+    body: Uint8Array.from(spamOnnxGraph(o.model)),
+  });
+  if (graphPut.status !== 200) throw new Error(`publishing the graph failed: ${graphPut.status}`);
 
   const random = seededRandom(o.seed);
   const fleetOptions: FleetOptions = { pOffline: o.pOffline, pOnline: 0.35, timeScale: 0.05 };
@@ -85,7 +92,6 @@ async function run(
   const traffic: Traffic = { uploadedBytes: 0, acceptedUploads: 0 };
   // The SDK's waits (backoff, Retry-After) pass instantly: simulated time, not wall time.
   const instant: Clock = { now: () => Date.now(), sleep: async () => {} };
-  const graph = spamOnnxGraph(o.model);
 
   let serverVersion = 0;
   const staleness: number[] = [];
@@ -152,7 +158,8 @@ async function run(
         if (!round.flush.uploaded.includes(round.updateId)) offline.made.add(round.updateId);
         // Some devices also score the global model on their holdout with onnxruntime-web.
         if (state.online && holdout.length > 0 && random() < 0.1) {
-          await client.evaluate({ evaluate: (w) => evaluateWithOnnx(graph, w, holdout) });
+          const graph = await client.graph();
+          if (graph) await client.evaluate({ evaluate: (w) => evaluateWithOnnx(graph, w, holdout) });
         }
       }),
     );

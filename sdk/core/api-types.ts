@@ -89,6 +89,8 @@ export interface Manifest {
   byteLength: number;
   sha256: string;
   weightsUrl: string;
+  /** The task's ONNX graph (initializers in the weights blob as external data), if the operator set one. */
+  graph?: { url: string; sha256: string; byteLength: number } | null;
 }
 
 /** `POST /v1/tasks/:task/evaluations`. */

@@ -184,6 +184,15 @@ export class FedgeClient {
   }
 
   /** Evaluates the current global model on local data and reports the result to the server. */
+  /**
+   * The task's ONNX graph, for on-device inference or evaluation with onnxruntime-web
+   * (`InferenceSession.create(graph, { externalData: [{ path, data: weights }] })`), or
+   * undefined if the operator has not set one. Cached in the store.
+   */
+  async graph(): Promise<Uint8Array | undefined> {
+    return withRetries(() => this.#models.graph(this.path("model"), this.#keys.graph), this.#retry);
+  }
+
   async evaluate(evaluator: Evaluator): Promise<EvaluationOutcome> {
     const model = await withRetries(() => this.#models.load(this.path("model")), this.#retry);
     let result: EvaluationResult;

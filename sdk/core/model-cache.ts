@@ -66,6 +66,30 @@ export class ModelCache {
     }
   }
 
+  /**
+   * The task's ONNX graph, if it has one: cached in the store under its SHA-256 (graph
+   * URLs are content-addressed, so a cached copy that still hashes right is current).
+   */
+  async graph(manifestUrl: string, storeKey: string): Promise<Uint8Array | undefined> {
+    const manifest = await this.auth.call((token) => this.http.json<Manifest>(manifestUrl, { token }));
+    const graph = manifest.graph;
+    if (!graph) return undefined;
+    const cached = await this.store.get(storeKey);
+    if (cached instanceof Uint8Array && (await sha256Hex(cached)) === graph.sha256) return cached;
+    const bytes = await this.auth.call((token) =>
+      this.http.request(
+        graph.url,
+        { token },
+        async (response) => new Uint8Array(await response.arrayBuffer()),
+      ),
+    );
+    if ((await sha256Hex(bytes)) !== graph.sha256) {
+      throw new ModelIntegrityError(`the graph does not match the manifest's sha256`);
+    }
+    await this.store.set(storeKey, bytes);
+    return bytes;
+  }
+
   private async weights(manifest: Manifest): Promise<Uint8Array> {
     const cached = await this.cached(manifest);
     const headers: Record<string, string> = cached?.meta.etag ? { "If-None-Match": cached.meta.etag } : {};

@@ -25,6 +25,7 @@ export function taskKeys(task: string) {
     encoderState: `${root}encoder-state`,
     queuePrefix: `${root}queue/`,
     modelPrefix: `${root}model/`,
+    graph: `${root}graph`,
   };
 }
 

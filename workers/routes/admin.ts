@@ -1,12 +1,15 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
+import { graphKey } from "../../durable-objects/coordinator";
 import { coordinatorStub } from "../../durable-objects/stubs";
 import { FedgeError } from "../../shared/errors";
+import { toHex } from "../../shared/protocol/frame";
 import { layoutHash, parseTaskConfig, TASK_ID_PATTERN } from "../../shared/protocol/task-config";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth";
 import { readJson } from "../body";
 import { loadTask, rememberTask } from "../tasks";
+import { graphUrl, MAX_GRAPH_BYTES } from "./model";
 
 export const admin = new Hono<AppEnv>();
 
@@ -24,6 +27,32 @@ admin.put("/tasks/:task", async (c) => {
   if (!result.ok) throw new FedgeError("task_conflict", result.message);
   rememberTask(result.view);
   return c.json(result.view, result.created ? 201 : 200);
+});
+
+/** The task's ONNX graph (initializers as external data in the weights blob), stored content-addressed. */
+admin.put("/tasks/:task/graph", async (c) => {
+  const id = c.req.param("task");
+  await loadTask(c.env, id, { fresh: true });
+  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/octet-stream") {
+    throw new FedgeError(
+      "unsupported_media_type",
+      `the graph must be sent as application/octet-stream, got ${type ?? "none"}`,
+    );
+  }
+  const length = Number(c.req.header("Content-Length") ?? Number.NaN);
+  if (length > MAX_GRAPH_BYTES)
+    throw new FedgeError("payload_too_large", `a graph is at most ${MAX_GRAPH_BYTES} bytes`);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength === 0) throw new FedgeError("bad_request", "the graph is empty");
+  if (bytes.byteLength > MAX_GRAPH_BYTES)
+    throw new FedgeError("payload_too_large", `a graph is at most ${MAX_GRAPH_BYTES} bytes`);
+  const sha256 = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  const key = graphKey(id, sha256);
+  await c.env.MODELS.put(key, bytes, { sha256, httpMetadata: { contentType: "application/octet-stream" } });
+  const view = await coordinatorStub(c.env, id).setGraph({ sha256, byteLength: bytes.byteLength, key });
+  rememberTask(view);
+  return c.json({ sha256, byteLength: bytes.byteLength, url: graphUrl(id, sha256) });
 });
 
 admin.get("/tasks/:task", async (c) => {

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { manifestKey, weightsKey } from "../../durable-objects/coordinator";
+import { graphKey, manifestKey, weightsKey } from "../../durable-objects/coordinator";
 import { FedgeError } from "../../shared/errors";
 import type { AppEnv } from "../app-env";
 import { isAdmin, requireDevice } from "../auth";
@@ -32,6 +32,37 @@ model.get("/:task/model", requireReader, async (c) => {
     sha256: m.sha256,
     createdAt: m.createdAt,
     weightsUrl: `/v1/tasks/${taskId}/model/${m.version}/weights`,
+    graph: view.graph
+      ? {
+          url: graphUrl(taskId, view.graph.sha256),
+          sha256: view.graph.sha256,
+          byteLength: view.graph.byteLength,
+        }
+      : null,
+  });
+});
+
+/** Graphs are content-addressed: a URL names one graph forever. */
+export const graphUrl = (task: string, sha256: string) => `/v1/tasks/${task}/model/graph/${sha256}`;
+export const MAX_GRAPH_BYTES = 32 * 1024 * 1024;
+
+model.get("/:task/model/graph/:sha256", requireReader, async (c) => {
+  const taskId = c.req.param("task");
+  const sha256 = c.req.param("sha256");
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new FedgeError("bad_request", "a graph is named by its 64-hex-digit SHA-256");
+  const etag = `"${sha256}"`;
+  const headers = { ETag: etag, "Cache-Control": "private, max-age=31536000, immutable" };
+  if (matchesIfNoneMatch(c.req.header("If-None-Match"), etag))
+    return new Response(null, { status: 304, headers });
+  const object = await c.env.MODELS.get(graphKey(taskId, sha256));
+  if (!object) throw new FedgeError("not_found", `task "${taskId}" has no graph ${sha256}`);
+  return new Response(object.body, {
+    headers: {
+      ...headers,
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(object.size),
+    },
   });
 });
 
