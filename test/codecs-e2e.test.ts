@@ -9,11 +9,9 @@ import { Codec, FrameFlag } from "../shared/codecs/ids";
 import { SeededRandom } from "../shared/codecs/random";
 import { encodeFrame, parseFrame, randomUpdateId } from "../shared/protocol/frame";
 import {
-  createTask,
   type Device,
-  flatModel,
   maxAbsDiff,
-  register,
+  oneClusterTask,
   seededVector,
   uploadFrame,
   waitForVersion,
@@ -23,20 +21,7 @@ import {
 
 const DIM = 2000;
 
-async function setup(task: string, devices: number) {
-  expect(
-    (
-      await createTask(task, {
-        model: { ...flatModel(DIM), init: { kind: "uniform", scale: 0.1, seed: 11 } },
-        round: { targetUpdates: devices, deadlineSeconds: 3600 },
-        clusters: { targetSize: devices },
-      })
-    ).status,
-  ).toBe(201);
-  const registered: Device[] = [];
-  for (let i = 0; i < devices; i++) registered.push(await register(task, "weur"));
-  return registered;
-}
+const setup = (task: string, devices: number) => oneClusterTask(task, devices, DIM, 11);
 
 /** The oracle: what the server must have summed, decoded here by the reference decoder. */
 async function decodeFrame(frame: Uint8Array): Promise<Float32Array> {

@@ -7,11 +7,8 @@ import { RegionAggregator } from "../durable-objects/region-aggregator";
 import { SEND_LEASE_MS } from "../durable-objects/storage/aggregation-log";
 import { clusterStub, regionStub } from "../durable-objects/stubs";
 import {
-  createTask,
-  type Device,
-  flatModel,
   maxAbsDiff,
-  register,
+  oneClusterTask,
   seededVector,
   upload,
   waitForVersion,
@@ -23,13 +20,7 @@ const DIM = 257;
 
 /** One region, one cluster of `size` devices, a round that closes at `size` updates. */
 async function setup(task: string, size: number) {
-  await createTask(task, {
-    model: { ...flatModel(DIM), init: { kind: "uniform", scale: 1, seed: 3 } },
-    round: { targetUpdates: size, deadlineSeconds: 3600 },
-    clusters: { targetSize: size },
-  });
-  const devices: Device[] = [];
-  for (let i = 0; i < size; i++) devices.push(await register(task, "weur"));
+  const devices = await oneClusterTask(task, size, DIM, 3);
   const updates = devices.map((_, i) => ({ values: seededVector(100 + i, DIM), n: 1 + i }));
   return {
     devices,

@@ -164,3 +164,24 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
+
+/**
+ * A task with one cluster (in weur) of `size` registered devices, whose round closes at
+ * `size` updates and whose deadline is far away: only the tiers' own rules move updates.
+ */
+export async function oneClusterTask(
+  task: string,
+  size: number,
+  dim: number,
+  seed: number,
+): Promise<Device[]> {
+  const created = await createTask(task, {
+    model: { ...flatModel(dim), init: { kind: "uniform", scale: 1, seed } },
+    round: { targetUpdates: size, deadlineSeconds: 3600 },
+    clusters: { targetSize: size },
+  });
+  expect(created.status).toBe(201);
+  const devices: Device[] = [];
+  for (let i = 0; i < size; i++) devices.push(await register(task, "weur"));
+  return devices;
+}
