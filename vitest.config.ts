@@ -16,6 +16,8 @@ export default defineConfig({
                 ADMIN_TOKEN: "test-admin-token",
                 TOKEN_SECRET: "test-token-secret",
                 ALLOW_REGION_OVERRIDE: "true",
+                // Cases per fuzz property in wasm/codecs.contract.ts; the workers cannot see the environment.
+                FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
               },
             },
           }),

@@ -1,9 +1,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { CodecError } from "../../shared/codecs/codec-error";
 import { encodeUpdate } from "../../shared/codecs/encoder";
+import { IndexCoding } from "../../shared/codecs/ids";
+import { SeededRandom } from "../../shared/codecs/random";
 import { referenceBackend } from "../../shared/kernels/reference";
 import { Codec, parseFrame } from "../../shared/protocol/frame";
+import { wasmBackend } from "../../wasm/index";
 import { AggregationLog, type LogInput, retryDelayMs } from "./aggregation-log";
 import { BlobStore, CHUNK_BYTES } from "./blob-store";
 
@@ -109,14 +113,63 @@ describe("AggregationLog", () => {
     });
   });
 
-  it("rejects a payload of the wrong size before writing anything", async () => {
-    await withStorage("log-bad", (sql) => {
-      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 3);
-      expect(() => log.append(input("a", [1, 2], 1), 1)).toThrow();
-      expect(sql.exec("SELECT COUNT(*) AS n FROM log_inputs").one().n).toBe(0);
-      expect(log.openInputs).toBe(0);
+  it("refuses a bad payload with the sum unchanged, and the transaction it runs in keeps no row of it", async () => {
+    await runInDurableObject(env.DIRECTORY.getByName("log-bad"), (_instance, state) => {
+      // Prepare
+      const sql = state.storage.sql;
+      const blobs = new BlobStore(sql);
+      const log = new AggregationLog(sql, blobs, referenceBackend, 3);
+      state.storage.transactionSync(() => log.append(input("a", [1, 2, 3], 1), 1));
+
+      // Execute: a payload one value short, appended as the routes do, in a transaction.
+      const append = () => state.storage.transactionSync(() => log.append(input("b", [1, 2], 1), 2));
+
+      // Assert
+      expect(append).toThrow(CodecError);
+      expect(sql.exec("SELECT COUNT(*) AS n FROM log_inputs").one().n).toBe(1);
+      expect(blobs.get("log:b")).toBeNull();
+      expect(log.openInputs).toBe(1);
+      expect(Array.from(log.openSum())).toEqual([1, 2, 3]);
+      expect(new AggregationLog(sql, blobs, referenceBackend, 3).openSum()).toEqual(log.openSum());
     });
   });
+
+  it.each([referenceBackend, wasmBackend])(
+    "sums every codec straight from its payload with $name, and rebuilds the sum bit for bit",
+    async (backend) => {
+      await withStorage(`log-every-codec-${backend.name}`, (sql) => {
+        // Prepare: one update of 1000 values in each codec and index coding.
+        const dim = 1000;
+        const random = new SeededRandom(3);
+        const values = Float32Array.from({ length: dim }, () => random.next() - 0.5);
+        const meta = {
+          baseVersion: 0,
+          sampleWeight: 1,
+          updateId: "00112233445566778899aabbccddeeff",
+          layoutHash: "00000000",
+        };
+        const updates = [
+          {},
+          { bits: 16 as const },
+          ...[IndexCoding.Varint, IndexCoding.Bitmap, IndexCoding.Rice].flatMap((indexCoding) =>
+            ([32, 16, 8, 4] as const).map((bits) => ({ density: 0.1, bits, indexCoding })),
+          ),
+        ].map((options) => parseFrame(encodeUpdate(values, { ...meta, ...options, random: random.next })));
+        const blobs = new BlobStore(sql);
+        const log = new AggregationLog(sql, blobs, backend, dim);
+
+        // Execute
+        updates.forEach(({ header, payload }, i) => {
+          log.append({ ...input(`u${i}`, [], 1 + i / 7), codec: header.codec, payload }, i);
+        });
+
+        // Assert: the reference backend's sum, and the same again after a rebuild.
+        const reference = new AggregationLog(sql, blobs, referenceBackend, dim).openSum();
+        expect(log.openSum()).toEqual(reference);
+        expect(new AggregationLog(sql, blobs, backend, dim).openSum()).toEqual(log.openSum());
+      });
+    },
+  );
 });
 
 describe("BlobStore", () => {

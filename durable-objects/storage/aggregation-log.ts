@@ -8,7 +8,6 @@
  * has acknowledged it. At most one sealed batch is outstanding at a time, so a
  * parent can de-duplicate by remembering each child's last sequence number.
  */
-import { decodeToDense } from "../../shared/codecs/decoder";
 import type { Accumulator, KernelBackend } from "../../shared/kernels/accumulator";
 import { Codec, type CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
@@ -128,11 +127,13 @@ export class AggregationLog {
 
   /**
    * Appends an input to the open batch and adds it to the running sum. The caller runs
-   * this inside a storage transaction together with its own bookkeeping; the decode
-   * happens first so a bad payload throws before anything is written.
+   * this inside a storage transaction together with its own bookkeeping. The payload is
+   * summed last, straight from its encoding (Accumulator.accumulate), which validates it
+   * whole before touching the sum: a bad payload throws with the sum unchanged and the
+   * transaction rolls back the rows, and a failed write throws before the sum changes,
+   * so the sum never holds an input the log does not.
    */
   append(input: LogInput, now: number): void {
-    const values = decodeToDense(input.codec, input.payload, this.#dim);
     this.#sql.exec(
       "INSERT INTO log_inputs (id, source, codec, scale, weight, count, batch, received_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
       input.id,
@@ -144,7 +145,7 @@ export class AggregationLog {
       now,
     );
     this.#blobs.put(`log:${input.id}`, input.payload);
-    addTo(this.#open, values, input);
+    addTo(this.#open, input.codec, input.payload, input);
     this.#openSince ??= now;
   }
 
@@ -272,18 +273,20 @@ export class AggregationLog {
       const target = row.batch === null ? this.#open : this.#sealed;
       if (!target)
         throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
-      addTo(target, decodeToDense(row.codec, payload, this.#dim), row);
+      addTo(target, row.codec, payload, row);
       if (row.batch === null) this.#openSince ??= row.received_at;
     }
   }
 }
 
+/** Adds scale × the payload's values to a running sum, in log order (so a rebuild is bit-identical). */
 function addTo(
   r: Running,
-  values: Float32Array,
+  codec: number,
+  payload: Uint8Array,
   input: { scale: number; weight: number; count: number },
 ): void {
-  r.acc.addWeighted(values, input.scale);
+  r.acc.accumulate({ codec, payload }, input.scale);
   r.weight += input.weight;
   r.count += input.count;
   r.inputs += 1;

@@ -1,6 +1,7 @@
 /**
- * The plain TypeScript KernelBackend: the test oracle for the WASM kernel, and a fallback.
- * Pure: no Cloudflare imports, runs in Node and in workerd alike.
+ * The plain TypeScript KernelBackend: the test oracle for the WASM kernels, and a fallback.
+ * Pure: no Cloudflare imports, runs in Node and in workerd alike. accumulate is
+ * shared/codecs' accumulateUpdate on the running sum.
  *
  * Arithmetic is exactly f32, as in the WASM kernel: w is rounded to f32 (as the wasm f32
  * parameter is), the product is rounded to f32 by Math.fround, and the sum is rounded to
@@ -8,6 +9,7 @@
  * more than 2·24+2 significand bits, so rounding the f64 sum to f32 equals a direct f32 add
  * (no double-rounding error). Hence results are bit-identical to f32 mul then f32 add.
  */
+import { accumulateUpdate, type EncodedUpdate, type UpdateStats } from "../codecs/accumulate";
 import type { Accumulator, KernelBackend } from "./accumulator";
 
 /** Throws a RangeError unless dim is a positive safe integer. Shared by all backends. */
@@ -56,6 +58,10 @@ class ReferenceAccumulator implements Accumulator {
   addWeighted(x: Float32Array, w: number): void {
     assertValidInput(this.dim, x, w);
     weightedSumInto(this.#sum, x, w);
+  }
+
+  accumulate(update: EncodedUpdate, scale: number, reference?: Float32Array): UpdateStats {
+    return accumulateUpdate(this.#sum, update, scale, reference);
   }
 
   snapshot(): Float32Array {
