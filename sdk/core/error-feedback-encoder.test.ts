@@ -35,7 +35,7 @@ describe("the SDK's error-feedback encoder", () => {
         total[i]! += u[i]!;
       }
     }
-    const { residual } = encoder.saveState?.() as { residual: Float32Array };
+    const { residual } = encoder.saveState!() as { residual: Float32Array };
     for (let i = 0; i < dim; i++) expect(sent[i]! + residual[i]!).toBeCloseTo(total[i]!, 4);
   });
 
@@ -57,7 +57,7 @@ describe("the SDK's error-feedback encoder", () => {
     const dim = 64;
     const encoder = errorFeedbackEncoder({ seed: 2 });
     await encoder.encode(update(dim, 1), meta, { density: 0.1, bits: 8 });
-    const owed = (encoder.saveState?.() as { residual: Float32Array }).residual;
+    const owed = (encoder.saveState!() as { residual: Float32Array }).residual;
     expect(owed.some((x) => x !== 0)).toBe(true);
     // Dense f32 now: everything owed goes out with the new update.
     const frame = await encoder.encode(new Float32Array(dim), meta, { density: 1, bits: 32 });
