@@ -27,6 +27,7 @@ import type { KernelBackend } from "../shared/kernels/accumulator";
 import { weightedSumInto } from "../shared/kernels/reference";
 import { fromHex, parseFrame } from "../shared/protocol/frame";
 import { FUZZ_DIMS, FUZZ_RUNS, fuzzedPayloads } from "./fuzz-payloads";
+import { expectSameFloats } from "./same-floats";
 
 /** Large enough to reach every exponent that matters, small enough that no quantized level overflows. */
 const LARGE = Math.fround(1e30);
@@ -41,17 +42,6 @@ function attempt(fn: () => UpdateStats): Outcome {
     if (error instanceof CodecError) return { ok: false, reason: error.reason, message: error.message };
     throw error;
   }
-}
-
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
-
-function expectSameFloats(actual: Float32Array, expected: Float32Array): void {
-  const i = firstDifference(actual, expected);
-  if (i !== -1) expect.fail(`differs at index ${i}: got ${actual[i]}, expected ${expected[i]}`);
 }
 
 /** Both statistics as the contract allows: identical for sparse codecs, within the summation bound for dense ones. */

@@ -7,29 +7,12 @@ import { describe, expect, it } from "vitest";
 import type { Accumulator, KernelBackend } from "../shared/kernels/accumulator";
 import { weightedSumInto } from "../shared/kernels/reference";
 import { mulberry32 } from "../shared/model-init";
+import { expectSameFloats } from "./same-floats";
 
 function randomVector(next: () => number, n: number, scale: number): Float32Array {
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = (next() * 2 - 1) * scale;
   return v;
-}
-
-/**
- * Index of the first element where a and b differ, comparing with Object.is: bit-for-bit
- * except that every NaN equals every NaN (NaN payloads are not portable across engines),
- * and +0 differs from -0. Returns -1 if none.
- */
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
-
-function expectSameFloats(actual: Float32Array, expected: Float32Array): void {
-  const i = firstDifference(actual, expected);
-  if (i !== -1) {
-    expect.fail(`differs at index ${i}: got ${actual[i]}, expected ${expected[i]} (length ${actual.length})`);
-  }
 }
 
 function filled(n: number, value: number): Float32Array {
