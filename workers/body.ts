@@ -11,3 +11,16 @@ export async function readJson(c: Context, fallback?: unknown): Promise<unknown>
     throw new FedgeError("invalid_json", `request body is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+export const OCTET_STREAM = "application/octet-stream";
+
+/** Binary bodies (frames, graphs) must say so; the media type is compared case-insensitively, parameters ignored. */
+export function requireOctetStream(c: Context, what: string): void {
+  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== OCTET_STREAM) {
+    throw new FedgeError(
+      "unsupported_media_type",
+      `${what} must be sent as ${OCTET_STREAM}, got ${type ?? "none"}`,
+    );
+  }
+}

@@ -9,7 +9,7 @@ import type { EncodedUpdate, UpdateStats } from "../codecs/accumulate";
 export interface Accumulator {
   /** Number of parameters. */
   readonly dim: number;
-  /** sum[i] += w · x[i] for every i. Throws a RangeError if x.length ≠ dim or w is not finite. */
+  /** sum[i] += w · x[i] for every i. Throws a RangeError if x.length ≠ dim or w is not a finite f32. */
   addWeighted(x: Float32Array, w: number): void;
   /**
    * Adds scale × the values of a raw (inflated) payload, as shared/codecs/accumulate.ts

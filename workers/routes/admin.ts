@@ -7,7 +7,7 @@ import { toHex } from "../../shared/protocol/frame";
 import { layoutHash, parseTaskConfig, TASK_ID_PATTERN } from "../../shared/protocol/task-config";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth";
-import { readJson } from "../body";
+import { OCTET_STREAM, readJson, requireOctetStream } from "../body";
 import { loadTask, rememberTask } from "../tasks";
 import { graphUrl, MAX_GRAPH_BYTES } from "./model";
 
@@ -33,13 +33,7 @@ admin.put("/tasks/:task", async (c) => {
 admin.put("/tasks/:task/graph", async (c) => {
   const id = c.req.param("task");
   await loadTask(c.env, id, { fresh: true });
-  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/octet-stream") {
-    throw new FedgeError(
-      "unsupported_media_type",
-      `the graph must be sent as application/octet-stream, got ${type ?? "none"}`,
-    );
-  }
+  requireOctetStream(c, "the graph");
   const length = Number(c.req.header("Content-Length") ?? Number.NaN);
   if (length > MAX_GRAPH_BYTES)
     throw new FedgeError("payload_too_large", `a graph is at most ${MAX_GRAPH_BYTES} bytes`);
@@ -49,7 +43,7 @@ admin.put("/tasks/:task/graph", async (c) => {
     throw new FedgeError("payload_too_large", `a graph is at most ${MAX_GRAPH_BYTES} bytes`);
   const sha256 = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
   const key = graphKey(id, sha256);
-  await c.env.MODELS.put(key, bytes, { sha256, httpMetadata: { contentType: "application/octet-stream" } });
+  await c.env.MODELS.put(key, bytes, { sha256, httpMetadata: { contentType: OCTET_STREAM } });
   const view = await coordinatorStub(c.env, id).setGraph({ sha256, byteLength: bytes.byteLength, key });
   rememberTask(view);
   return c.json({ sha256, byteLength: bytes.byteLength, url: graphUrl(id, sha256) });

@@ -10,11 +10,10 @@ import { FedgeError } from "../../shared/errors";
 import { FRAME_HEADER_BYTES, parseFrame } from "../../shared/protocol/frame";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
+import { requireOctetStream } from "../body";
 import { loadTask } from "../tasks";
 
 export const updates = new Hono<AppEnv>();
-
-export const FRAME_CONTENT_TYPE = "application/octet-stream";
 
 /**
  * The largest frame the task can need: no payload of any codec may be larger than the
@@ -33,13 +32,7 @@ const limitToTask = createMiddleware<AppEnv>(async (c, next) => {
 
 updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
   const device = c.get("device");
-  const type = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
-  if (type !== FRAME_CONTENT_TYPE) {
-    throw new FedgeError(
-      "unsupported_media_type",
-      `updates must be sent as ${FRAME_CONTENT_TYPE}, got ${type ?? "none"}`,
-    );
-  }
+  requireOctetStream(c, "updates");
   const frame = parseFrame(new Uint8Array(await c.req.arrayBuffer()));
   const h = frame.header;
   let view = await loadTask(c.env, device.task);
