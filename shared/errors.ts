@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   layout_mismatch: 422,
   non_finite_value: 422,
   unknown_base_version: 422,
+  sample_weight_too_large: 422,
+  aggregate_overflow: 422,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -18,9 +20,14 @@ export const ERROR_STATUS = {
   version_not_found: 404,
   task_conflict: 409,
   stale_update: 409,
+  not_assigned: 409,
+  duplicate_contribution: 409,
+  duplicate_evaluation: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,
+  unavailable: 503,
+  misconfigured: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

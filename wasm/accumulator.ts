@@ -126,6 +126,11 @@ class WasmAccumulator implements Accumulator {
     return { squaredNorm: this.#exports.lastSquaredNorm(), dot: reference ? this.#exports.lastDot() : 0 };
   }
 
+  /** accumulate with scale 0: every value is valid and finite, so each addend is ±0, and x + ±0 is x bit for bit. */
+  measure(update: EncodedUpdate, reference?: Float32Array): UpdateStats {
+    return this.accumulate(update, 0, reference);
+  }
+
   snapshot(): Float32Array {
     this.#reserve();
     return this.#acc.slice();

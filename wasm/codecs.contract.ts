@@ -347,6 +347,22 @@ export function describeCodecContract(backend: KernelBackend): void {
       },
     );
 
+    it.each(GOLDEN)(
+      "$name: measure returns accumulate's ‖v‖² and ⟨v, reference⟩ and leaves every bit of the sum as it was",
+      ({ dim, hex }) => {
+        const update = frameUpdate(fromHex(hex, hex.length / 2));
+        const reference = Float32Array.from({ length: dim }, (_, i) => i - 3);
+        // Zeros, a subnormal and an extreme: x + ±0 must be x to the bit.
+        const start = Float32Array.from({ length: dim }, (_, i) => [0, 1e-45, -3.4e38, 7, -2.5][i % 5]!);
+        const acc = backend.createAccumulator(dim);
+        acc.addWeighted(start, 1);
+        const before = acc.snapshot();
+        const stats = acc.measure(update, reference);
+        expectSameFloats(acc.snapshot(), before);
+        expect(stats).toEqual(accumulateUpdate(new Float32Array(dim), update, 1, reference));
+      },
+    );
+
     it("a deflated golden frame, once inflated, adds its listed values", async () => {
       const { header, payload } = await inflatePayload(
         parseFrame(fromHex(DEFLATED.hex, DEFLATED.hex.length / 2)),

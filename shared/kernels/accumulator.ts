@@ -18,6 +18,12 @@ export interface Accumulator {
    * RangeError if scale is not a finite f32 or the reference's length is not dim.
    */
   accumulate(update: EncodedUpdate, scale: number, reference?: Float32Array): UpdateStats;
+  /**
+   * Validates a raw payload and returns its ‖v‖² and ⟨v, reference⟩ without changing the
+   * sum: what a tier needs before it decides how to scale (clip) or whether to refuse an
+   * input. Throws as accumulate does.
+   */
+  measure(update: EncodedUpdate, reference?: Float32Array): UpdateStats;
   /** A copy of the running sum. */
   snapshot(): Float32Array;
   /** Sets the running sum to zero. */

@@ -64,6 +64,11 @@ class ReferenceAccumulator implements Accumulator {
     return accumulateUpdate(this.#sum, update, scale, reference);
   }
 
+  /** accumulate with scale 0: every value is valid and finite, so each addend is ±0, and x + ±0 is x bit for bit. */
+  measure(update: EncodedUpdate, reference?: Float32Array): UpdateStats {
+    return this.accumulate(update, 0, reference);
+  }
+
   snapshot(): Float32Array {
     return this.#sum.slice();
   }
