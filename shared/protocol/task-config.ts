@@ -130,6 +130,41 @@ const RoundPolicy = z
 const Clusters = z.strictObject({
   /** Devices per cluster aggregator (Bonawitz et al. 2019 use aggregators of hundreds; we default to 10). */
   targetSize: z.int().min(1).max(1_000).default(10),
+  /**
+   * A member counts toward its cluster's completeness on version v only if it checked in
+   * to train, or uploaded, while the current version was at least v − this (docs/architecture.md#membership).
+   */
+  inactiveAfterVersions: z.int().min(0).max(1_000).default(1),
+});
+
+/**
+ * L2-norm clipping of every device update at its cluster: Δ ← Δ · min(1, C / ‖Δ‖).
+ * `adaptive` takes C = multiplier × the median of the cluster's recent accepted norms
+ * (after Andrew et al., "Differentially Private Learning with Adaptive Clipping",
+ * NeurIPS 2021, which tracks a norm quantile; the median is their γ = ½), and C = maxNorm
+ * (or no bound) until minHistory norms are known; maxNorm, when given, also caps C.
+ */
+const Clipping = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("off") }),
+  z.strictObject({ kind: z.literal("fixed"), maxNorm: z.number().positive().max(1e30) }),
+  z
+    .strictObject({
+      kind: z.literal("adaptive"),
+      multiplier: z.number().min(1).max(1_000).default(4),
+      window: z.int().min(1).max(10_000).default(50),
+      minHistory: z.int().min(1).max(10_000).default(5),
+      maxNorm: z.number().positive().max(1e30).optional(),
+    })
+    .refine((c) => c.minHistory <= c.window, {
+      path: ["minHistory"],
+      message: "minHistory must be <= window",
+    }),
+]);
+
+const Limits = z.strictObject({
+  /** The largest sample weight (training examples) one update may claim; larger is refused with sample_weight_too_large. */
+  maxSampleWeight: z.number().positive().max(1e30).default(100_000),
+  clipping: Clipping.default({ kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 }),
 });
 
 /**
@@ -157,7 +192,11 @@ export const TaskConfigSchema = z.strictObject({
   aggregation: Aggregation.default({ mode: "sync" }),
   staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
   round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
-  clusters: Clusters.default({ targetSize: 10 }),
+  clusters: Clusters.default({ targetSize: 10, inactiveAfterVersions: 1 }),
+  limits: Limits.default({
+    maxSampleWeight: 100_000,
+    clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },
+  }),
   devices: Devices.default({ minBatteryLevel: 0.2 }),
   compression: Compression.default({ density: 1, bits: 32 }),
   placement: Placement.default({ coordinatorRegion: "enam" }),
