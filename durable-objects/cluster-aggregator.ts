@@ -1,20 +1,33 @@
 /**
- * First tier: one object per ~10 devices, pinned to their region. Accepts device
- * updates (write-ahead, then 202), de-duplicates by update id, and flushes Σ nᵢΔᵢ to
- * the region aggregator when every member has reported on the current model version,
- * or when the batch's wait runs out.
+ * First tier: one object per ~10 devices, pinned to their region. It knows its members
+ * (devices that checked in with a token naming it), assigns them model versions at
+ * check-in, accepts one update per member per assigned version (write-ahead, then 202),
+ * clips each update's norm, and flushes Σ s(τ)·nᵢ·cᵢΔᵢ to the region when every active
+ * member has reported on the newest version, or when the batch's wait runs out.
  */
+
+import { type ClippingConfig, clipBound, clipFactor } from "../shared/aggregation/clipping";
 import { type StalenessFunction, stalenessWeight } from "../shared/aggregation/staleness";
+import { type BatteryState, mayTrain, workScale } from "../shared/battery-policy";
+import { FedgeError } from "../shared/errors";
 import type { CodecId } from "../shared/protocol/frame";
+import { attempt, type Result } from "../shared/result";
 import type { PartialAck, PartialEnvelope } from "./partial";
+import type { RegionIdentity } from "./region-aggregator";
 import type { AggregationLog } from "./storage/aggregation-log";
 import { clusterName, regionStub } from "./stubs";
 import { TierAggregator, type TierIdentity } from "./tier-aggregator";
 
 export interface ClusterIdentity extends TierIdentity {
   index: number;
-  /** Registered members: the batch is complete once this many updates are in. */
-  members: number;
+  /** The region aggregator this cluster flushes to, as it should configure itself. */
+  parent: RegionIdentity;
+  clipping: ClippingConfig;
+  /** See clusters.inactiveAfterVersions in shared/protocol/task-config.ts. */
+  inactiveAfterVersions: number;
+  /** Updates older than this are refused (stale_update); assignments older than it are forgotten. */
+  maxStaleness: number;
+  staleness: StalenessFunction;
 }
 
 export interface DeviceUpdate {
@@ -26,121 +39,293 @@ export interface DeviceUpdate {
   baseVersion: number;
 }
 
-/** What the edge knows of the task when it forwards an update: the staleness policy and the current version. */
-export interface Admission {
-  currentVersion: number;
-  maxStaleness: number;
-  weight: StalenessFunction;
-}
-
-export type SubmitResult =
-  | { ok: true; receipt: UpdateReceipt }
-  | { ok: false; code: "stale_update"; message: string };
-
 export interface UpdateReceipt {
   updateId: string;
   status: "accepted";
   receivedAt: string;
 }
 
+/** The round as the edge sees it (its task view is at most about a second old). */
+export interface CurrentRound {
+  version: number;
+  round: number;
+  deadlineAt: number;
+  deadlineSeconds: number;
+  minBatteryLevel: number;
+}
+
+export interface CheckinReport {
+  battery?: BatteryState | undefined;
+  network?:
+    | { type: string; rttMs?: number | undefined; uplinkBytesPerSecond?: number | undefined }
+    | undefined;
+}
+
+export type WaitReason = "assigned" | "closing" | "battery";
+
+export type CheckinDecision =
+  | { action: "train"; version: number; round: number; deadlineAt: number; workScale: number }
+  | { action: "wait"; reason: WaitReason; version: number; round: number; retryAfterSeconds: number };
+
 /** How long a device may resend an update and get its original receipt back. */
 export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600_000;
+/** A device below the battery threshold asks again after this long. */
+export const LOW_BATTERY_RETRY_SECONDS = 900;
+/** How often the alarm prunes receipts and assignments nobody can use any more. */
+const HOUSEKEEPING_MS = 3600_000;
 
 export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
+  /** Accepted updates' norms, oldest first, for adaptive clipping; loaded on first use. */
+  #norms: number[] | null = null;
+  #housekeptAt: number | undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS receipts (
-      key TEXT PRIMARY KEY, receipt TEXT NOT NULL, received_at INTEGER NOT NULL,
-      device TEXT NOT NULL, base_version INTEGER NOT NULL)`);
-    ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS receipts_by_version ON receipts (base_version, device)");
-  }
-
-  /** Called by the Directory whenever membership changes. */
-  async configure(id: ClusterIdentity): Promise<void> {
-    this.saveIdentity(id);
-    this.kick(id);
+    const sql = ctx.storage.sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS receipts (
+      key TEXT PRIMARY KEY, receipt TEXT NOT NULL, received_at INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS members (
+      device TEXT PRIMARY KEY, joined_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
+      active_version INTEGER, battery TEXT, network TEXT)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
+      device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
+      PRIMARY KEY (version, device))`);
+    sql.exec("CREATE TABLE IF NOT EXISTS norms (id INTEGER PRIMARY KEY AUTOINCREMENT, norm REAL NOT NULL)");
   }
 
   /**
-   * Logs a device's update and returns its receipt. The receipt is returned only after
+   * A member's check-in: records its reports, and assigns it the current version if it
+   * may train and has not had that version yet; otherwise tells it to wait, and for how
+   * long. A device becomes a member at its first check-in.
+   */
+  async checkin(
+    setup: ClusterIdentity,
+    device: string,
+    current: CurrentRound,
+    report: CheckinReport,
+  ): Promise<Result<CheckinDecision>> {
+    return attempt(async () => {
+      const id = this.configure(setup);
+      const sql = this.ctx.storage.sql;
+      const now = Date.now();
+      const decision = this.ctx.storage.transactionSync((): CheckinDecision => {
+        sql.exec(
+          `INSERT INTO members (device, joined_at, last_seen_at, active_version, battery, network)
+           VALUES (?1, ?2, ?2, NULL, ?3, ?4)
+           ON CONFLICT (device) DO UPDATE SET last_seen_at = ?2, battery = ?3, network = ?4`,
+          device,
+          now,
+          report.battery ? JSON.stringify(report.battery) : null,
+          report.network ? JSON.stringify(report.network) : null,
+        );
+        const wait = (reason: WaitReason, retryAfterSeconds: number): CheckinDecision => ({
+          action: "wait",
+          reason,
+          version: current.version,
+          round: current.round,
+          retryAfterSeconds,
+        });
+        // A device that may not train is not expected to report: it does not count as active.
+        if (!mayTrain(report.battery, { minBatteryLevel: current.minBatteryLevel })) {
+          return wait("battery", LOW_BATTERY_RETRY_SECONDS);
+        }
+        this.#markActive(device, current.version);
+        this.noteVersion(current.version);
+        const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);
+        // Past the deadline the round is being published (or retried): come back in a period, not every second.
+        if (untilDeadline < 1) return wait("closing", Math.min(60, current.deadlineSeconds));
+        const assigned = sql
+          .exec("SELECT 1 FROM assignments WHERE version = ? AND device = ?", current.version, device)
+          .toArray();
+        if (assigned.length > 0) return wait("assigned", untilDeadline);
+        sql.exec(
+          "INSERT INTO assignments (device, version, assigned_at, update_key) VALUES (?, ?, ?, NULL)",
+          device,
+          current.version,
+          now,
+        );
+        return {
+          action: "train",
+          version: current.version,
+          round: current.round,
+          deadlineAt: current.deadlineAt,
+          workScale: workScale(report.battery),
+        };
+      });
+      await this.admit(id);
+      return decision;
+    });
+  }
+
+  /**
+   * Logs a member's update and returns its receipt. The receipt is returned only after
    * the log write commits (the output gate holds it), so an acknowledged update survives
    * eviction. A resent update id gets the original receipt and is not counted again.
    *
-   * An update τ = currentVersion − baseVersion versions old is summed with weight
-   * s(τ)·n (FedBuff, Nguyen et al. 2022) and refused before anything is written when
-   * τ exceeds the task's bound — never dropped after the ack.
+   * Refused before anything is written: an update τ versions old with τ > maxStaleness
+   * (stale_update); one for a version the device was not assigned at check-in
+   * (not_assigned); a second, different update for a version the device already
+   * contributed to (duplicate_contribution); one that would make the sum overflow
+   * (aggregate_overflow). An accepted update is summed with weight s(τ)·n·c, where s is
+   * the staleness weight (FedBuff, Nguyen et al. 2022) and c = min(1, C/‖Δ‖) its clipping.
    */
-  async submit(update: DeviceUpdate, admission: Admission): Promise<SubmitResult> {
-    const id = this.requireIdentity();
-    const key = `${update.device}:${update.updateId}`;
-    const sql = this.ctx.storage.sql;
-    const [seen] = sql.exec<{ receipt: string }>("SELECT receipt FROM receipts WHERE key = ?", key).toArray();
-    if (seen) return { ok: true, receipt: JSON.parse(seen.receipt) as UpdateReceipt };
-    const staleness = Math.max(0, admission.currentVersion - update.baseVersion);
-    if (staleness > admission.maxStaleness) {
-      return {
-        ok: false,
-        code: "stale_update",
-        message: `update is ${staleness} versions old (base ${update.baseVersion}, current ${admission.currentVersion}); the task accepts at most ${admission.maxStaleness}`,
-      };
-    }
-    const scale = update.sampleWeight * stalenessWeight(admission.weight, staleness);
-    const accepted = this.commit(id, (log, now) => {
-      const receipt: UpdateReceipt = {
-        updateId: update.updateId,
-        status: "accepted",
-        receivedAt: new Date(now).toISOString(),
-      };
-      sql.exec(
-        "INSERT INTO receipts (key, receipt, received_at, device, base_version) VALUES (?, ?, ?, ?, ?)",
-        key,
-        JSON.stringify(receipt),
-        now,
-        update.device,
-        update.baseVersion,
-      );
-      log.append(
-        {
-          id: key,
-          source: update.device,
-          codec: update.codec,
-          payload: update.payload,
-          scale,
-          weight: update.sampleWeight,
-          count: 1,
-        },
-        now,
-      );
+  async submit(
+    setup: ClusterIdentity,
+    update: DeviceUpdate,
+    currentVersion: number,
+  ): Promise<Result<UpdateReceipt>> {
+    return attempt(async () => {
+      const id = this.configure(setup);
+      const key = `${update.device}:${update.updateId}`;
+      const sql = this.ctx.storage.sql;
+      const [seen] = sql
+        .exec<{ receipt: string }>("SELECT receipt FROM receipts WHERE key = ?", key)
+        .toArray();
+      if (seen) return JSON.parse(seen.receipt) as UpdateReceipt;
+      const staleness = Math.max(0, currentVersion - update.baseVersion);
+      if (staleness > id.maxStaleness) {
+        throw new FedgeError(
+          "stale_update",
+          `update is ${staleness} versions old (base ${update.baseVersion}, current ${currentVersion}); the task accepts at most ${id.maxStaleness}`,
+        );
+      }
+      const [assignment] = sql
+        .exec<{ update_key: string | null }>(
+          "SELECT update_key FROM assignments WHERE version = ? AND device = ?",
+          update.baseVersion,
+          update.device,
+        )
+        .toArray();
+      if (!assignment) {
+        throw new FedgeError(
+          "not_assigned",
+          `device ${update.device} was not assigned version ${update.baseVersion}; check in, train on the version it assigns, then upload`,
+        );
+      }
+      if (assignment.update_key !== null) {
+        throw new FedgeError(
+          "duplicate_contribution",
+          `device ${update.device} has already contributed an update to version ${update.baseVersion}; one update per device per version`,
+        );
+      }
+      const log = this.log(id);
+      const norm = log.measure(update.codec, update.payload);
+      const clip = clipFactor(norm, clipBound(id.clipping, this.#recentNorms()));
+      const scale = update.sampleWeight * stalenessWeight(id.staleness, staleness) * clip;
+      const receipt = await this.commit(id, (log, now) => {
+        const receipt: UpdateReceipt = {
+          updateId: update.updateId,
+          status: "accepted",
+          receivedAt: new Date(now).toISOString(),
+        };
+        sql.exec(
+          "INSERT INTO receipts (key, receipt, received_at) VALUES (?, ?, ?)",
+          key,
+          JSON.stringify(receipt),
+          now,
+        );
+        sql.exec(
+          "UPDATE assignments SET update_key = ? WHERE version = ? AND device = ?",
+          key,
+          update.baseVersion,
+          update.device,
+        );
+        this.#markActive(update.device, currentVersion);
+        this.noteVersion(currentVersion);
+        if (id.clipping.kind === "adaptive") {
+          sql.exec("INSERT INTO norms (norm) VALUES (?)", norm);
+          sql.exec("DELETE FROM norms WHERE id <= (SELECT MAX(id) FROM norms) - ?", id.clipping.window);
+        }
+        log.append(
+          {
+            id: key,
+            source: update.device,
+            codec: update.codec,
+            payload: update.payload,
+            scale,
+            weight: update.sampleWeight,
+            count: 1,
+            norm,
+          },
+          now,
+        );
+        return receipt;
+      });
+      if (id.clipping.kind === "adaptive") this.#rememberNorm(norm, id.clipping.window);
       return receipt;
     });
-    return { ok: true, receipt: accepted };
   }
 
   protected override selfName(id: ClusterIdentity): string {
     return clusterName(id.task, id.region, id.index);
   }
 
-  protected override sendToParent(id: ClusterIdentity, envelope: PartialEnvelope): Promise<PartialAck> {
-    return regionStub(this.env, id.task, id.region).ingestPartial(envelope);
+  protected override sendToParent(
+    id: ClusterIdentity,
+    envelope: PartialEnvelope,
+  ): Promise<Result<PartialAck>> {
+    return regionStub(this.env, id.task, id.region).ingestPartial(envelope, id.parent);
   }
 
   /**
-   * Complete when every member has reported on the newest model version seen here
-   * (counting updates already flushed), so a member that reports late does not wait
-   * for the deadline just because earlier members' updates have gone up the tree.
+   * Complete when every active member (one that checked in to train, or uploaded, while
+   * the current version was at least v − inactiveAfterVersions) has contributed to the
+   * newest version v seen here — counting contributions already flushed, so a member
+   * that reports after its peers went up the tree does not wait for the deadline.
    */
-  protected override batchComplete(id: ClusterIdentity, log: AggregationLog): boolean {
-    if (log.openCount >= id.members) return true;
+  protected override batchComplete(id: ClusterIdentity, _log: AggregationLog): boolean {
+    const newest = this.newestVersion();
+    if (newest === undefined) return true;
     const [row] = this.ctx.storage.sql
-      .exec<{ reported: number }>(
-        `SELECT COUNT(DISTINCT device) AS reported FROM receipts
-         WHERE base_version = (SELECT MAX(base_version) FROM receipts)`,
+      .exec<{ missing: number }>(
+        `SELECT COUNT(*) AS missing FROM members m
+         WHERE m.active_version >= ?1 - ?2 AND NOT EXISTS (
+           SELECT 1 FROM assignments a WHERE a.version = ?1 AND a.device = m.device AND a.update_key IS NOT NULL)`,
+        newest,
+        id.inactiveAfterVersions,
       )
       .toArray();
-    return (row?.reported ?? 0) >= id.members;
+    return (row?.missing ?? 0) === 0;
   }
 
-  protected override onAlarm(): void {
-    this.ctx.storage.sql.exec("DELETE FROM receipts WHERE received_at < ?", Date.now() - DUPLICATE_WINDOW_MS);
+  /** Hourly while there are receipts to expire. */
+  protected override housekeepingAt(_id: ClusterIdentity, now: number): number | null {
+    if (this.ctx.storage.sql.exec("SELECT 1 FROM receipts LIMIT 1").toArray().length === 0) return null;
+    this.#housekeptAt ??= this.meta.get<number>("housekept") ?? now;
+    return this.#housekeptAt + HOUSEKEEPING_MS;
+  }
+
+  /** Forgets receipts past the duplicate window and assignments too old to be used. */
+  protected override housekeep(id: ClusterIdentity, now: number): void {
+    this.#housekeptAt = now;
+    this.meta.set("housekept", now);
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM receipts WHERE received_at < ?", now - DUPLICATE_WINDOW_MS);
+    const newest = this.newestVersion();
+    if (newest !== undefined) sql.exec("DELETE FROM assignments WHERE version < ?", newest - id.maxStaleness);
+  }
+
+  #markActive(device: string, version: number): void {
+    this.ctx.storage.sql.exec(
+      "UPDATE members SET active_version = MAX(COALESCE(active_version, ?2), ?2) WHERE device = ?1",
+      device,
+      version,
+    );
+  }
+
+  #rememberNorm(norm: number, window: number): void {
+    const norms = this.#recentNorms();
+    norms.push(norm);
+    if (norms.length > 2 * window) norms.splice(0, norms.length - window);
+  }
+
+  #recentNorms(): number[] {
+    if (!this.#norms) {
+      this.#norms = this.ctx.storage.sql
+        .exec<{ norm: number }>("SELECT norm FROM norms ORDER BY id")
+        .toArray()
+        .map((r) => r.norm);
+    }
+    return this.#norms;
   }
 }

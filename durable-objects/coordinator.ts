@@ -3,7 +3,12 @@
  * and the round. Merges region partials exactly once; when a round has its target
  * number of updates (or its deadline passes with at least minUpdates), applies the
  * server optimizer, writes the new weights to R2 under a versioned key, and only then
- * commits the new version and drops the round's inputs from its log.
+ * commits the new version and drops the round's inputs from its log. Closing a round is
+ * the flush machine's delivery (./flush-machine.ts), as flushing is for the tiers below:
+ * a failed publication is retried with backoff, and a step that would make the model
+ * non-finite is refused for good and its inputs dead-lettered.
+ *
+ * An object asked about a task it does not have creates no storage.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -13,14 +18,16 @@ import {
   pseudoGradient,
   type ServerOptimizer,
 } from "../shared/aggregation/index";
+import { FedgeError } from "../shared/errors";
 import { initialWeights } from "../shared/model-init";
 import { toHex } from "../shared/protocol/frame";
 import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
+import { attempt, fail, ok, type Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
+import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
-import { AggregationLog } from "./storage/aggregation-log";
-import { setEarliestAlarm } from "./storage/alarm";
+import { AggregationLog, type SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
 import { directoryStub } from "./stubs";
@@ -48,6 +55,8 @@ export interface ModelManifest {
   fromRound: number;
   /** Device updates aggregated into this version. */
   updates: number;
+  /** For a version published by a rollback: the version whose weights it republishes. */
+  rollbackOf: number | null;
 }
 
 export interface RoundState {
@@ -83,89 +92,342 @@ export interface VersionEvaluation {
   accuracy: number;
 }
 
-export type CreateTaskResult =
-  | { ok: true; created: boolean; view: TaskView }
-  | { ok: false; message: string };
+export interface VersionRecord {
+  version: number;
+  round: number;
+  updates: number;
+  weight: number;
+  createdAt: string;
+  rollbackOf: number | null;
+}
+
+/** A batch that a tier dead-lettered: its parent refused it for good (docs/architecture.md#dead-letters). */
+export interface DeadLetterReport {
+  /** The tier that held the batch: a cluster, a region, or the coordinator itself. */
+  tier: string;
+  seq: number;
+  /** Device updates in the batch. */
+  updates: number;
+  /** Its inputs' sources: device ids at a cluster, cluster names at a region, region names at the coordinator. */
+  sources: string[];
+  code: string;
+  message: string;
+  at: number;
+}
+
+/** The admin view: the task view, the latest versions, dead letters and evaluations. */
+export interface AdminTaskView extends TaskView {
+  versions: VersionRecord[];
+  deadLetters: { batches: number; updates: number; recent: DeadLetterReport[] };
+  evaluations: VersionEvaluation[];
+}
+
+/** How many of the latest versions the admin view lists. */
+export const LISTED_VERSIONS = 20;
 
 export const weightsKey = (task: string, version: number) => `models/${task}/v${version}.bin`;
 export const manifestKey = (task: string, version: number) => `models/${task}/v${version}.json`;
 
-export class Coordinator extends DurableObject<Env> {
-  readonly #meta: Meta;
-  readonly #blobs: BlobStore;
-  #log: AggregationLog | null = null;
-  #weights: Float32Array | null = null;
-  #publishing: Promise<void> | null = null;
+/** The coordinator's storage, opened only for a task that exists or is being created. */
+interface Store {
+  meta: Meta;
+  blobs: BlobStore;
+}
 
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.#meta = new Meta(ctx.storage.sql);
-    this.#blobs = new BlobStore(ctx.storage.sql);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS rounds (
-      round INTEGER PRIMARY KEY, version INTEGER NOT NULL, updates INTEGER NOT NULL,
-      weight REAL NOT NULL, opened_at INTEGER NOT NULL, closed_at INTEGER NOT NULL)`);
-  }
+export class Coordinator extends DurableObject<Env> {
+  #store: Store | null = null;
+  #log: AggregationLog | null = null;
+  #machine: FlushMachine | null = null;
+  /** The current model's weights, by version (a cache of R2). */
+  #weights: { version: number; values: Float32Array } | null = null;
 
   /**
    * Creates the task with its version-0 model, or updates the mutable parts (optimizer,
-   * round policy, clusters, placement) of an existing one. The model itself cannot change.
+   * round policy, clusters, limits, placement) of an existing one. The model itself cannot change.
    */
-  createTask(id: string, config: TaskConfig, layoutHash: string): Promise<CreateTaskResult> {
+  createTask(
+    id: string,
+    config: TaskConfig,
+    layoutHash: string,
+  ): Promise<Result<{ created: boolean; view: TaskView }>> {
     // Creation awaits R2; no other request may see (or race) a half-created task.
-    return this.ctx.blockConcurrencyWhile(() => this.#createTask(id, config, layoutHash));
+    return this.ctx.blockConcurrencyWhile(() => attempt(() => this.#createTask(id, config, layoutHash)));
   }
 
-  async #createTask(id: string, config: TaskConfig, layoutHash: string): Promise<CreateTaskResult> {
-    const existing = this.#meta.get<TaskRecord>("task");
+  async #createTask(
+    id: string,
+    config: TaskConfig,
+    layoutHash: string,
+  ): Promise<{ created: boolean; view: TaskView }> {
+    const { meta } = this.#open();
+    const existing = meta.get<TaskRecord>("task");
     if (existing) {
       const changed = immutableChange(existing.config, config, [existing.layoutHash, layoutHash]);
-      if (changed)
-        return { ok: false, message: `task "${id}" exists; ${changed} cannot change once a task is created` };
+      if (changed) {
+        throw new FedgeError(
+          "task_conflict",
+          `task "${id}" exists; ${changed} cannot change once a task is created`,
+        );
+      }
       const updated = { ...existing, config };
-      this.#meta.set("task", updated);
-      return { ok: true, created: false, view: this.#view(updated) };
+      meta.set("task", updated);
+      return { created: false, view: this.#view(updated) };
     }
     const now = Date.now();
     const weights = initialWeights(config.model);
-    const manifest = await this.#putModel(id, layoutHash, 0, weights, { fromRound: 0, updates: 0 }, now);
+    const manifest = await this.#putModel(
+      id,
+      layoutHash,
+      0,
+      weights,
+      { fromRound: 0, updates: 0, rollbackOf: null },
+      now,
+    );
     const task: TaskRecord = { id, config, layoutHash, createdAt: new Date(now).toISOString() };
     this.ctx.storage.transactionSync(() => {
-      this.#meta.set("task", task);
-      this.#meta.set("model", manifest);
-      this.#meta.set("round", this.#newRound(1, now, config));
+      meta.set("task", task);
+      meta.set("model", manifest);
+      meta.set("round", this.#newRound(1, now, config));
     });
-    this.#weights = weights;
-    return { ok: true, created: true, view: this.#view(task) };
+    this.#weights = { version: 0, values: weights };
+    return { created: true, view: this.#view(task) };
   }
 
   async getTask(): Promise<TaskView | null> {
-    const task = this.#meta.get<TaskRecord>("task");
+    const task = this.#task();
     if (!task) return null;
     this.#renewIdleRound(task);
     return this.#view(task);
   }
 
-  /** Records the task's current graph (already written to R2 under its content address). */
-  async setGraph(graph: GraphInfo): Promise<TaskView> {
-    const task = this.#requireTask();
-    this.#meta.set("graph", graph);
-    return this.#view(task);
+  /** The admin view: the task view plus the latest versions, dead letters and evaluations. */
+  async adminView(): Promise<Result<AdminTaskView>> {
+    return attempt(async () => {
+      const task = this.#requireTask();
+      const versions = this.ctx.storage.sql
+        .exec<{
+          version: number;
+          round: number;
+          updates: number;
+          weight: number;
+          created_at: number;
+          rollback_of: number | null;
+        }>("SELECT * FROM versions ORDER BY version DESC LIMIT ?", LISTED_VERSIONS)
+        .toArray()
+        .map((r) => ({
+          version: r.version,
+          round: r.round,
+          updates: r.updates,
+          weight: r.weight,
+          createdAt: new Date(r.created_at).toISOString(),
+          rollbackOf: r.rollback_of,
+        }));
+      const [totals] = this.ctx.storage.sql
+        .exec<{ batches: number; updates: number | null }>(
+          "SELECT COUNT(*) AS batches, SUM(updates) AS updates FROM dead_letters",
+        )
+        .toArray();
+      const recent = this.ctx.storage.sql
+        .exec<{
+          tier: string;
+          seq: number;
+          updates: number;
+          sources: string;
+          code: string;
+          message: string;
+          at: number;
+        }>("SELECT * FROM dead_letters ORDER BY at DESC LIMIT 20")
+        .toArray()
+        .map((r) => ({ ...r, sources: JSON.parse(r.sources) as string[] }));
+      return {
+        ...this.#view(task),
+        versions,
+        deadLetters: { batches: totals?.batches ?? 0, updates: totals?.updates ?? 0, recent },
+        evaluations: await this.#evaluations(task),
+      };
+    });
   }
 
-  /** Called by a region's Directory when it creates its first cluster: the regions to ask for evaluations. */
+  /** Records the task's current graph (already written to R2 under its content address). */
+  async setGraph(graph: GraphInfo): Promise<Result<TaskView>> {
+    return attempt(() => {
+      const task = this.#requireTask();
+      this.#open().meta.set("graph", graph);
+      return this.#view(task);
+    });
+  }
+
+  /** Called by a region's Directory at its first registration: the regions to ask for evaluations. */
   async noteRegion(region: Region): Promise<void> {
-    const regions = this.#meta.get<Region[]>("regions") ?? [];
-    if (!regions.includes(region)) this.#meta.set("regions", [...regions, region]);
+    if (!this.#task()) return;
+    const { meta } = this.#open();
+    const regions = meta.get<Region[]>("regions") ?? [];
+    if (!regions.includes(region)) meta.set("regions", [...regions, region]);
+  }
+
+  /** Records a tier's dead-lettered batch for the admin view, once per (tier, seq). */
+  async recordDeadLetters(report: DeadLetterReport): Promise<void> {
+    if (!this.#task()) return;
+    this.#storeDeadLetters(report);
+  }
+
+  #storeDeadLetters(report: DeadLetterReport): void {
+    this.ctx.storage.sql.exec(
+      "INSERT OR IGNORE INTO dead_letters (tier, seq, updates, sources, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      report.tier,
+      report.seq,
+      report.updates,
+      JSON.stringify(report.sources),
+      report.code,
+      report.message,
+      report.at,
+    );
+  }
+
+  /** Merges a region's batch exactly once; closes the round in the background when it has its target. */
+  async ingestPartial(envelope: PartialEnvelope): Promise<Result<PartialAck>> {
+    return attempt(async () => {
+      const task = this.#requireTask();
+      const log = this.#logFor(task);
+      const merged = this.ctx.storage.transactionSync(() => log.appendPartial(envelope, Date.now()));
+      await this.#machineFor(task).admit();
+      return { merged };
+    });
   }
 
   /**
-   * Federated evaluation per version: the example-weighted mean loss and accuracy the
-   * devices reported on their local holdouts, gathered from each region's Directory
-   * (one small read per region, at most nine) when asked, rather than pushed here per device.
+   * Publishes the weights of an earlier version as a new version (R2 keeps every
+   * version). The optimizer's state is reset, since its moments were built on the
+   * versions being rolled back, and a new round opens. Waits for a publication in
+   * progress, and nothing else runs meanwhile.
    */
-  async evaluations(): Promise<VersionEvaluation[]> {
-    const task = this.#requireTask();
-    const regions = this.#meta.get<Region[]>("regions") ?? [];
+  rollback(target: number): Promise<Result<ModelManifest>> {
+    return this.ctx.blockConcurrencyWhile(() =>
+      attempt(async () => {
+        const task = this.#requireTask();
+        await this.#machineFor(task).settled();
+        const model = this.#model();
+        if (!Number.isInteger(target) || target < 0 || target > model.version) {
+          throw new FedgeError(
+            "version_not_found",
+            `task "${task.id}" has versions 0 to ${model.version}; cannot roll back to ${target}`,
+          );
+        }
+        const weights = await this.#readWeights(task, {
+          ...model,
+          version: target,
+          key: weightsKey(task.id, target),
+        });
+        const now = Date.now();
+        const round = this.#round();
+        const version = model.version + 1;
+        const manifest = await this.#putModel(
+          task.id,
+          task.layoutHash,
+          version,
+          weights,
+          { fromRound: round.round, updates: 0, rollbackOf: target },
+          now,
+        );
+        const { meta, blobs } = this.#open();
+        this.ctx.storage.transactionSync(() => {
+          meta.set("optimizer", { kind: task.config.optimizer.kind, step: 0 });
+          for (const name of createOptimizer(task.config.optimizer).slots) blobs.delete(`optimizer:${name}`);
+          this.#commitVersion(task, manifest, round, 0, now, target);
+        });
+        this.#weights = { version, values: weights };
+        return manifest;
+      }),
+    );
+  }
+
+  override async alarm(): Promise<void> {
+    const task = this.#task();
+    if (!task) return;
+    await this.#machineFor(task).run();
+  }
+
+  /**
+   * When the open round is due: sync — it has targetUpdates, or its deadline has passed
+   * with at least minUpdates (with fewer, the deadline moves on by one period); async —
+   * the buffer holds K updates (FedBuff).
+   */
+  #due(task: TaskRecord, log: AggregationLog, now: number): Due {
+    const a = task.config.aggregation;
+    if (a.mode === "async") return log.openCount >= a.bufferSize ? true : null;
+    const policy = task.config.round;
+    if (log.openCount >= policy.targetUpdates) return true;
+    const round = this.#round();
+    if (now < round.deadlineAt) return round.deadlineAt;
+    if (log.openCount >= policy.minUpdates) return true;
+    const deadlineAt = now + policy.deadlineSeconds * 1000;
+    this.#open().meta.set("round", { ...round, deadlineAt });
+    return deadlineAt;
+  }
+
+  /**
+   * Closes the round: one optimizer step on the sealed batch, the new weights and
+   * manifest written to R2; the version itself is committed in the transaction that
+   * acknowledges the batch. A step that is not finite is refused for good.
+   */
+  async #publish(task: TaskRecord, batch: SealedBatch): Promise<Result<(() => void) | undefined>> {
+    const model = this.#model();
+    const round = this.#round();
+    const current = await this.#currentWeights(task, model);
+    const optimizer = createOptimizer(task.config.optimizer);
+    const state = this.#loadOptimizerState(optimizer, current.length);
+    const next = optimizer.apply(current, pseudoGradient(batch), state);
+    const bad = next.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      return fail(
+        "aggregate_overflow",
+        `round ${round.round}'s ${optimizer.kind} step makes parameter ${bad} ${next[bad]}; the model stays at version ${model.version}`,
+      );
+    }
+    const now = Date.now();
+    const version = model.version + 1;
+    const manifest = await this.#putModel(
+      task.id,
+      task.layoutHash,
+      version,
+      next,
+      { fromRound: round.round, updates: batch.count, rollbackOf: null },
+      now,
+    );
+    return ok(() => {
+      this.#saveOptimizerState(optimizer, state);
+      this.#commitVersion(task, manifest, round, batch.weight, now, null);
+      this.#weights = { version, values: next };
+    });
+  }
+
+  /** Makes `manifest` the current version and opens the next round. Call inside a transaction. */
+  #commitVersion(
+    task: TaskRecord,
+    manifest: ModelManifest,
+    round: RoundState,
+    weight: number,
+    now: number,
+    rollbackOf: number | null,
+  ): void {
+    const { meta } = this.#open();
+    meta.set("model", manifest);
+    meta.set("round", this.#newRound(round.round + 1, now, task.config));
+    this.ctx.storage.sql.exec(
+      "INSERT INTO versions (version, round, updates, weight, opened_at, created_at, rollback_of) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      manifest.version,
+      round.round,
+      manifest.updates,
+      weight,
+      round.openedAt,
+      now,
+      rollbackOf,
+    );
+  }
+
+  /** Federated evaluation per version, gathered from each region's Directory (at most nine reads). */
+  async #evaluations(task: TaskRecord): Promise<VersionEvaluation[]> {
+    const regions = this.#open().meta.get<Region[]>("regions") ?? [];
     const perRegion = await Promise.all(
       regions.map((r) => directoryStub(this.env, task.id, r).evaluationTotals()),
     );
@@ -194,132 +456,31 @@ export class Coordinator extends DurableObject<Env> {
       }));
   }
 
-  /** Merges a region's batch exactly once, and closes the round when it has its target. */
-  async ingestPartial(envelope: PartialEnvelope): Promise<PartialAck> {
-    const task = this.#requireTask();
-    const log = this.#logFor(task);
-    const merged = this.ctx.storage.transactionSync(() => log.appendPartial(envelope, Date.now()));
-    if (this.#stepDue(task, log)) void this.#publish(task);
-    else await this.#schedule(task);
-    return { merged };
-  }
-
-  override async alarm(): Promise<void> {
-    const task = this.#meta.get<TaskRecord>("task");
-    if (!task) return;
-    const log = this.#logFor(task);
-    const now = Date.now();
-    const round = this.#round();
-    const pending = log.pending;
-    if (pending) {
-      // The alarm is set for the retry time, so the failed publication is due.
-      await this.#publish(task);
-    } else if (
-      task.config.aggregation.mode === "sync" &&
-      !pending &&
-      log.openInputs > 0 &&
-      now >= round.deadlineAt
-    ) {
-      if (log.openCount >= task.config.round.minUpdates) await this.#publish(task);
-      else this.#meta.set("round", { ...round, deadlineAt: now + task.config.round.deadlineSeconds * 1000 });
-    }
-    await this.#schedule(task);
-  }
-
-  /** Closes the open round (or retries the one whose publication failed). Concurrent callers share one run. */
-  #publish(task: TaskRecord): Promise<void> {
-    this.#publishing ??= this.#closeRound(task).finally(() => {
-      this.#publishing = null;
-    });
-    return this.#publishing;
-  }
-
-  async #closeRound(task: TaskRecord): Promise<void> {
-    const log = this.#logFor(task);
-    const batch = this.ctx.storage.transactionSync(() => log.seal(Date.now()));
-    if (!batch) return;
-    // Covers the publication: if this object dies mid-way, the alarm at the lease's end retries it.
-    await this.#schedule(task);
-    const model = this.#model();
-    const round = this.#round();
-    try {
-      const current = await this.#currentWeights(task, model);
-      const optimizer = createOptimizer(task.config.optimizer);
-      const state = this.#loadOptimizerState(optimizer, current.length);
-      const next = optimizer.apply(current, pseudoGradient(batch), state);
-      const now = Date.now();
-      const version = model.version + 1;
-      const manifest = await this.#putModel(
-        task.id,
-        task.layoutHash,
-        version,
-        next,
-        {
-          fromRound: round.round,
-          updates: batch.count,
-        },
-        now,
-      );
-      this.ctx.storage.transactionSync(() => {
-        log.acknowledge(batch.seq);
-        this.#saveOptimizerState(optimizer, state);
-        this.#meta.set("model", manifest);
-        this.#meta.set("round", this.#newRound(round.round + 1, now, task.config));
-        this.ctx.storage.sql.exec(
-          "INSERT INTO rounds (round, version, updates, weight, opened_at, closed_at) VALUES (?, ?, ?, ?, ?, ?)",
-          round.round,
-          version,
-          batch.count,
-          batch.weight,
-          round.openedAt,
-          now,
-        );
-      });
-      this.#weights = next;
-    } catch (err) {
-      const retryAt = this.ctx.storage.transactionSync(() => log.recordFailure(batch.seq, Date.now()));
-      console.error(
-        `coordinator ${task.id}: publishing round ${round.round} failed, retrying at ${new Date(retryAt).toISOString()}:`,
-        err,
-      );
-    } finally {
-      await this.#schedule(task);
-    }
-    // Partials that arrived while publishing may already complete the next round.
-    if (!log.pending && this.#stepDue(task, log)) void this.#publish(task);
-  }
-
-  /** Sync: the round has its target; async: the buffer holds K updates (FedBuff). */
-  #stepDue(task: TaskRecord, log: AggregationLog): boolean {
-    const a = task.config.aggregation;
-    return log.openCount >= (a.mode === "async" ? a.bufferSize : task.config.round.targetUpdates);
-  }
-
   /**
    * A fresh copy of the persisted optimizer state, so that a failed publication leaves
    * the stored state untouched. Moments are stored in 1 MiB chunks (rows hold ≤ 2 MB).
    */
   #loadOptimizerState(optimizer: ServerOptimizer, dim: number): OptimizerState {
-    const saved = this.#meta.get<{ kind: string; step: number }>("optimizer");
+    const { meta, blobs } = this.#open();
+    const saved = meta.get<{ kind: string; step: number }>("optimizer");
     if (!saved || saved.kind !== optimizer.kind) return initialState(optimizer, dim);
     const state: OptimizerState = { step: saved.step, slots: {} };
     for (const name of optimizer.slots) {
-      const bytes = this.#blobs.get(`optimizer:${name}`);
-      if (!bytes || bytes.byteLength !== dim * 4)
-        throw new Error(`optimizer slot ${name} is missing or has the wrong size`);
+      const bytes = blobs.get(`optimizer:${name}`);
+      // A rollback resets the moments: a missing slot after a saved step is a fresh start.
+      if (!bytes) return { ...initialState(optimizer, dim), step: saved.step };
+      if (bytes.byteLength !== dim * 4) throw new Error(`optimizer slot ${name} has the wrong size`);
       state.slots[name] = new Float32Array(bytes.buffer, bytes.byteOffset, dim).slice();
     }
     return state;
   }
 
   #saveOptimizerState(optimizer: ServerOptimizer, state: OptimizerState): void {
-    this.#meta.set("optimizer", { kind: optimizer.kind, step: state.step });
+    const { meta, blobs } = this.#open();
+    meta.set("optimizer", { kind: optimizer.kind, step: state.step });
     for (const name of optimizer.slots) {
       const values = state.slots[name] as Float32Array;
-      this.#blobs.put(
-        `optimizer:${name}`,
-        new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
-      );
+      blobs.put(`optimizer:${name}`, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     }
   }
 
@@ -329,7 +490,7 @@ export class Coordinator extends DurableObject<Env> {
     layoutHash: string,
     version: number,
     weights: Float32Array,
-    origin: { fromRound: number; updates: number },
+    origin: { fromRound: number; updates: number; rollbackOf: number | null },
     now: number,
   ): Promise<ModelManifest> {
     const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
@@ -357,16 +518,24 @@ export class Coordinator extends DurableObject<Env> {
   }
 
   async #currentWeights(task: TaskRecord, model: ModelManifest): Promise<Float32Array> {
-    if (this.#weights?.length === model.parameters) return this.#weights;
+    if (this.#weights?.version !== model.version) {
+      this.#weights = { version: model.version, values: await this.#readWeights(task, model) };
+    }
+    return this.#weights.values;
+  }
+
+  async #readWeights(
+    task: TaskRecord,
+    model: Pick<ModelManifest, "version" | "key" | "byteLength">,
+  ): Promise<Float32Array> {
     const object = await this.env.MODELS.get(model.key);
     if (!object)
       throw new Error(`weights for ${task.id} v${model.version} are missing from R2 (${model.key})`);
     const buffer = await object.arrayBuffer();
     if (buffer.byteLength !== model.byteLength) {
-      throw new Error(`${model.key} has ${buffer.byteLength} bytes, manifest says ${model.byteLength}`);
+      throw new Error(`${model.key} has ${buffer.byteLength} bytes, expected ${model.byteLength}`);
     }
-    this.#weights = new Float32Array(buffer);
-    return this.#weights;
+    return new Float32Array(buffer);
   }
 
   /** A round nobody has contributed to does not expire: its deadline moves forward when read. */
@@ -375,17 +544,11 @@ export class Coordinator extends DurableObject<Env> {
     const now = Date.now();
     const log = this.#logFor(task);
     if (now >= round.deadlineAt && log.openInputs === 0 && !log.pending) {
-      this.#meta.set("round", { ...round, deadlineAt: now + task.config.round.deadlineSeconds * 1000 });
+      this.#open().meta.set("round", {
+        ...round,
+        deadlineAt: now + task.config.round.deadlineSeconds * 1000,
+      });
     }
-  }
-
-  async #schedule(task: TaskRecord): Promise<void> {
-    const log = this.#logFor(task);
-    const times = log.pending ? [log.pending.nextAttemptAt] : [];
-    if (!log.pending && log.openInputs > 0 && task.config.aggregation.mode === "sync") {
-      times.push(this.#round().deadlineAt);
-    }
-    await setEarliestAlarm(this.ctx.storage, times);
   }
 
   #newRound(round: number, now: number, config: TaskConfig): RoundState {
@@ -396,40 +559,85 @@ export class Coordinator extends DurableObject<Env> {
     const log = this.#logFor(task);
     return {
       task,
-      graph: this.#meta.get<GraphInfo>("graph") ?? null,
+      graph: this.#open().meta.get<GraphInfo>("graph") ?? null,
       model: this.#model(),
       round: { ...this.#round(), updates: log.openCount, publishing: log.pending !== null },
       optimizer: {
         kind: task.config.optimizer.kind,
-        step: this.#meta.get<{ step: number }>("optimizer")?.step ?? 0,
+        step: this.#open().meta.get<{ step: number }>("optimizer")?.step ?? 0,
       },
     };
   }
 
+  /** The task, or undefined — without creating any storage when this object has none. */
+  #task(): TaskRecord | undefined {
+    if (!this.#store) {
+      const tables = this.ctx.storage.sql
+        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+        .toArray();
+      if (tables.length === 0) return undefined;
+    }
+    return this.#open().meta.get<TaskRecord>("task");
+  }
+
   #requireTask(): TaskRecord {
-    const task = this.#meta.get<TaskRecord>("task");
-    if (!task) throw new Error(`coordinator ${this.ctx.id} has no task`);
+    const task = this.#task();
+    if (!task) throw new FedgeError("task_not_found", `coordinator ${this.ctx.id} has no task`);
     return task;
+  }
+
+  /** Opens (creating if needed) this object's tables. */
+  #open(): Store {
+    if (!this.#store) {
+      const sql = this.ctx.storage.sql;
+      this.#store = { meta: new Meta(sql), blobs: new BlobStore(sql) };
+      sql.exec(`CREATE TABLE IF NOT EXISTS versions (
+        version INTEGER PRIMARY KEY, round INTEGER NOT NULL, updates INTEGER NOT NULL, weight REAL NOT NULL,
+        opened_at INTEGER NOT NULL, created_at INTEGER NOT NULL, rollback_of INTEGER)`);
+      sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
+        tier TEXT NOT NULL, seq INTEGER NOT NULL, updates INTEGER NOT NULL, sources TEXT NOT NULL,
+        code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (tier, seq))`);
+    }
+    return this.#store;
   }
 
   #logFor(task: TaskRecord): AggregationLog {
     this.#log ??= new AggregationLog(
       this.ctx.storage.sql,
-      this.#blobs,
+      this.#open().blobs,
       wasmBackend,
       task.config.model.parameters,
     );
     return this.#log;
   }
 
+  #machineFor(task: TaskRecord): FlushMachine {
+    this.#machine ??= new FlushMachine(this.ctx.storage, this.#logFor(task), {
+      name: () => `coordinator ${task.id}`,
+      // The task's settings may change (PUT); read them fresh at each decision.
+      due: (log, now) => this.#due(this.#requireTask(), log, now),
+      deliver: (batch) => this.#publish(this.#requireTask(), batch),
+      onDeadLettered: (batch, error, letters) =>
+        this.#storeDeadLetters({
+          tier: `coordinator ${task.id}`,
+          seq: batch.seq,
+          updates: batch.count,
+          sources: letters.map((l) => l.source),
+          ...error,
+          at: Date.now(),
+        }),
+    });
+    return this.#machine;
+  }
+
   #model(): ModelManifest {
-    const model = this.#meta.get<ModelManifest>("model");
+    const model = this.#open().meta.get<ModelManifest>("model");
     if (!model) throw new Error("task has no model");
     return model;
   }
 
   #round(): RoundState {
-    const round = this.#meta.get<RoundState>("round");
+    const round = this.#open().meta.get<RoundState>("round");
     if (!round) throw new Error("task has no round");
     return round;
   }

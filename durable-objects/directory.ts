@@ -1,21 +1,20 @@
 /**
- * One object per task × region: registers devices, assigns them to clusters, and
- * answers check-ins. Clusters are filled to the task's target size in order; the
- * latency-based k-means clustering of DESIGN §5 replaces this policy later.
+ * One object per task × region: places newly registered devices in clusters and keeps
+ * their evaluation reports. Clusters are filled to the task's target size in order; the
+ * latency-based k-means clustering of DESIGN §5 replaces this policy later. Check-ins go
+ * to the device's own cluster, which knows its members; nothing per device passes here
+ * after registration.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type BatteryState, mayTrain, workScale } from "../shared/battery-policy";
+import { FedgeError } from "../shared/errors";
 import type { Region } from "../shared/regions";
-import { clusterName, clusterStub, coordinatorStub, regionStub } from "./stubs";
+import { attempt, type Result } from "../shared/result";
+import { coordinatorStub } from "./stubs";
 
 export interface DirectoryTask {
   task: string;
   region: Region;
-  dim: number;
   clusterSize: number;
-  /** How long a cluster / region may hold a non-empty batch (tierWaits in task-config.ts). */
-  clusterWaitMs: number;
-  regionWaitMs: number;
   coordinatorRegion: Region;
 }
 
@@ -23,35 +22,6 @@ export interface Registration {
   deviceId: string;
   cluster: number;
 }
-
-export interface CurrentRound {
-  version: number;
-  round: number;
-  deadlineAt: number;
-  deadlineSeconds: number;
-  minBatteryLevel: number;
-}
-
-export interface CheckinReport {
-  battery?: BatteryState | undefined;
-  network?:
-    | { type: string; rttMs?: number | undefined; uplinkBytesPerSecond?: number | undefined }
-    | undefined;
-}
-
-export type WaitReason = "assigned" | "closing" | "battery";
-
-export type CheckinDecision =
-  | { ok: true; action: "train"; version: number; round: number; deadlineAt: number; workScale: number }
-  | {
-      ok: true;
-      action: "wait";
-      reason: WaitReason;
-      version: number;
-      round: number;
-      retryAfterSeconds: number;
-    }
-  | { ok: false; reason: "unknown_device" };
 
 export interface EvaluationReport {
   version: number;
@@ -68,32 +38,36 @@ export type EvaluationTotals = {
   reports: number;
 };
 
-/** A device below the battery threshold asks again after this long. */
-export const LOW_BATTERY_RETRY_SECONDS = 900;
-
 export class Directory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS devices (
-      id TEXT PRIMARY KEY, cluster INTEGER NOT NULL, registered_at INTEGER NOT NULL,
-      last_checkin INTEGER, assigned_version INTEGER, battery TEXT, network TEXT)`);
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS evaluations (
+    const sql = ctx.storage.sql;
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, cluster INTEGER NOT NULL, registered_at INTEGER NOT NULL)",
+    );
+    sql.exec(`CREATE TABLE IF NOT EXISTS evaluations (
       device TEXT NOT NULL, version INTEGER NOT NULL, loss REAL NOT NULL, accuracy REAL NOT NULL,
       examples INTEGER NOT NULL, PRIMARY KEY (device, version))`);
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS clusters (idx INTEGER PRIMARY KEY, members INTEGER NOT NULL)",
-    );
+    sql.exec("CREATE TABLE IF NOT EXISTS clusters (idx INTEGER PRIMARY KEY, members INTEGER NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS noted (id INTEGER PRIMARY KEY CHECK (id = 0))");
   }
 
   /**
-   * Registers a new device in the first cluster with room, creating one if needed, and
-   * tells the cluster (and, for a new cluster, the region) before answering, so the
-   * device's first upload finds both configured.
+   * Places a new device in the first cluster with room (opening a new one when all are
+   * full). Registration has one external step — telling the coordinator, once, that this
+   * region exists (it gathers evaluations per region) — and it comes first: if it fails,
+   * nothing is written and the device may simply register again. The placement itself is
+   * one transaction, so no failure leaves a half-registered device. The clusters and the
+   * region configure themselves from the first messages they get.
    */
   async register(t: DirectoryTask): Promise<Registration> {
     const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM noted").toArray().length === 0) {
+      await coordinatorStub(this.env, t.task, t.coordinatorRegion).noteRegion(t.region);
+      sql.exec("INSERT OR IGNORE INTO noted (id) VALUES (0)");
+    }
     const deviceId = crypto.randomUUID();
-    const { cluster, members, created } = this.ctx.storage.transactionSync(() => {
+    const cluster = this.ctx.storage.transactionSync(() => {
       const [open] = sql
         .exec<{ idx: number; members: number }>(
           "SELECT idx, members FROM clusters WHERE members < ? ORDER BY idx LIMIT 1",
@@ -102,11 +76,9 @@ export class Directory extends DurableObject<Env> {
         .toArray();
       const [last] = sql.exec<{ idx: number | null }>("SELECT MAX(idx) AS idx FROM clusters").toArray();
       const idx = open?.idx ?? (last?.idx ?? -1) + 1;
-      const count = (open?.members ?? 0) + 1;
       sql.exec(
-        "INSERT INTO clusters (idx, members) VALUES (?, ?) ON CONFLICT (idx) DO UPDATE SET members = excluded.members",
+        "INSERT INTO clusters (idx, members) VALUES (?, 1) ON CONFLICT (idx) DO UPDATE SET members = members + 1",
         idx,
-        count,
       );
       sql.exec(
         "INSERT INTO devices (id, cluster, registered_at) VALUES (?, ?, ?)",
@@ -114,101 +86,50 @@ export class Directory extends DurableObject<Env> {
         idx,
         Date.now(),
       );
-      return { cluster: idx, members: count, created: open === undefined };
-    });
-    if (created) {
-      await coordinatorStub(this.env, t.task, t.coordinatorRegion).noteRegion(t.region);
-      await regionStub(this.env, t.task, t.region).configure(
-        {
-          task: t.task,
-          region: t.region,
-          dim: t.dim,
-          maxWaitMs: t.regionWaitMs,
-          coordinatorRegion: t.coordinatorRegion,
-        },
-        clusterName(t.task, t.region, cluster),
-      );
-    }
-    await clusterStub(this.env, t.task, t.region, cluster).configure({
-      task: t.task,
-      region: t.region,
-      index: cluster,
-      dim: t.dim,
-      members,
-      maxWaitMs: t.clusterWaitMs,
+      return idx;
     });
     return { deviceId, cluster };
   }
 
   /**
-   * Assigns the current version to a device that has not trained on it yet; a device
-   * that already has it is told to wait until the round's deadline, and every device is
-   * told to wait while a round past its deadline is being closed.
+   * Records a device's evaluation of a version, once: the same report again is accepted
+   * (a resend), a different one for the same version is refused (duplicate_evaluation).
+   * The edge has already capped `examples` at the task's maximum sample weight.
    */
-  /**
-   * Decides whether a device trains now. A device that has not trained on the current
-   * version, and whose battery allows it, is assigned it; otherwise it is told to wait:
-   * until the deadline if it already has this version, a period if the round is past its
-   * deadline (being closed), and a while if its battery is low. The device's reported
-   * state is kept for clustering and monitoring.
-   */
-  async checkin(deviceId: string, current: CurrentRound, report: CheckinReport): Promise<CheckinDecision> {
-    const sql = this.ctx.storage.sql;
-    const [device] = sql
-      .exec<{ assigned_version: number | null }>(
-        "SELECT assigned_version FROM devices WHERE id = ?",
+  async recordEvaluation(deviceId: string, report: EvaluationReport): Promise<Result<{ recorded: boolean }>> {
+    return attempt(() => {
+      const sql = this.ctx.storage.sql;
+      if (sql.exec("SELECT 1 FROM devices WHERE id = ?", deviceId).toArray().length === 0) {
+        throw new FedgeError("unauthorized", `device ${deviceId} is not registered; register again`);
+      }
+      const [before] = sql
+        .exec<Omit<EvaluationReport, "version">>(
+          "SELECT loss, accuracy, examples FROM evaluations WHERE device = ? AND version = ?",
+          deviceId,
+          report.version,
+        )
+        .toArray();
+      if (before) {
+        const same =
+          before.loss === report.loss &&
+          before.accuracy === report.accuracy &&
+          before.examples === report.examples;
+        if (same) return { recorded: false };
+        throw new FedgeError(
+          "duplicate_evaluation",
+          `device ${deviceId} has already reported an evaluation of version ${report.version}; one report per device per version`,
+        );
+      }
+      sql.exec(
+        "INSERT INTO evaluations (device, version, loss, accuracy, examples) VALUES (?, ?, ?, ?, ?)",
         deviceId,
-      )
-      .toArray();
-    if (!device) return { ok: false, reason: "unknown_device" };
-    const now = Date.now();
-    sql.exec(
-      "UPDATE devices SET last_checkin = ?, battery = ?, network = ? WHERE id = ?",
-      now,
-      report.battery ? JSON.stringify(report.battery) : null,
-      report.network ? JSON.stringify(report.network) : null,
-      deviceId,
-    );
-    const wait = (reason: WaitReason, retryAfterSeconds: number): CheckinDecision => ({
-      ok: true,
-      action: "wait",
-      reason,
-      version: current.version,
-      round: current.round,
-      retryAfterSeconds,
+        report.version,
+        report.loss,
+        report.accuracy,
+        report.examples,
+      );
+      return { recorded: true };
     });
-    if (!mayTrain(report.battery, { minBatteryLevel: current.minBatteryLevel })) {
-      return wait("battery", LOW_BATTERY_RETRY_SECONDS);
-    }
-    const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);
-    // Past the deadline the round is being published (or retried): come back in a period, not every second.
-    if (untilDeadline < 1) return wait("closing", Math.min(60, current.deadlineSeconds));
-    if (device.assigned_version === current.version) return wait("assigned", untilDeadline);
-    sql.exec("UPDATE devices SET assigned_version = ? WHERE id = ?", current.version, deviceId);
-    return {
-      ok: true,
-      action: "train",
-      version: current.version,
-      round: current.round,
-      deadlineAt: current.deadlineAt,
-      workScale: workScale(report.battery),
-    };
-  }
-
-  /** Records a device's evaluation of a version; a second report for the same version replaces the first. */
-  async recordEvaluation(deviceId: string, report: EvaluationReport): Promise<boolean> {
-    const sql = this.ctx.storage.sql;
-    if (sql.exec("SELECT 1 FROM devices WHERE id = ?", deviceId).toArray().length === 0) return false;
-    sql.exec(
-      `INSERT INTO evaluations (device, version, loss, accuracy, examples) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (device, version) DO UPDATE SET loss = excluded.loss, accuracy = excluded.accuracy, examples = excluded.examples`,
-      deviceId,
-      report.version,
-      report.loss,
-      report.accuracy,
-      report.examples,
-    );
-    return true;
   }
 
   /** Per version: Σ examples, Σ loss·examples, Σ accuracy·examples and the number of reports. */

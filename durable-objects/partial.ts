@@ -8,16 +8,13 @@ export interface PartialEnvelope {
   weight: number;
   /** Number of device updates inside. */
   count: number;
-  /** Σ nᵢ·Δᵢ. */
+  /** The newest model version the sender had seen when it sealed the batch: the round it reports on. */
+  version: number;
+  /** Σ s(τᵢ)·nᵢ·cᵢ·Δᵢ (staleness weight s, clipping factor c). */
   sum: Float32Array;
 }
 
 export interface PartialAck {
   /** False when the parent already had this (child, seq): the earlier ack was lost. */
   merged: boolean;
-}
-
-/** Anything a tier can flush into: a region aggregator or the coordinator. */
-export interface PartialSink {
-  ingestPartial(envelope: PartialEnvelope): Promise<PartialAck>;
 }

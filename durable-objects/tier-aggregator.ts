@@ -1,17 +1,21 @@
 /**
- * The machine shared by the cluster and region tiers: append inputs to the write-ahead
- * log before acknowledging them, flush a sealed batch to the parent when a hook says
- * the batch is ready (or its wait has run out), delete it only after the parent's ack,
- * and retry failed flushes from the alarm with backoff.
+ * What the cluster and region tiers share: a write-ahead log of inputs appended before
+ * they are acknowledged, and the flush machine (./flush-machine.ts) that seals a batch
+ * when a hook says it is complete (or its wait has run out) and delivers it to the
+ * parent. A tier configures itself from what each caller sends it, so no separate
+ * configuration step can be missed.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Region } from "../shared/regions";
+import type { Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
+import type { DeadLetterReport } from "./coordinator";
+import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
-import { AggregationLog } from "./storage/aggregation-log";
-import { setEarliestAlarm } from "./storage/alarm";
+import { AggregationLog, type DeadLetter } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
+import { coordinatorStub } from "./stubs";
 
 export interface TierIdentity {
   task: string;
@@ -19,6 +23,8 @@ export interface TierIdentity {
   dim: number;
   /** A non-empty batch is flushed at the latest this long after its first input. */
   maxWaitMs: number;
+  /** Where the task's coordinator lives (dead letters are reported there). */
+  coordinatorRegion: Region;
 }
 
 export interface TierStatus {
@@ -26,35 +32,70 @@ export interface TierStatus {
   openUpdates: number;
   openWeight: number;
   pending: { seq: number; attempts: number; nextAttemptAt: number } | null;
+  deadLetters: { inputs: number; updates: number; batches: number; recent: DeadLetter[] };
 }
 
 export abstract class TierAggregator<I extends TierIdentity> extends DurableObject<Env> {
   protected readonly meta: Meta;
   readonly #blobs: BlobStore;
+  #identity: I | undefined;
+  #identityJson: string | undefined;
+  #newest: number | undefined;
   #log: AggregationLog | null = null;
-  #flushing: Promise<void> | null = null;
-  #again = false;
+  #machine: FlushMachine | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.meta = new Meta(ctx.storage.sql);
     this.#blobs = new BlobStore(ctx.storage.sql);
+    this.#identity = this.meta.get<I>("identity");
+    this.#identityJson = this.#identity && JSON.stringify(this.#identity);
   }
 
   /** This object's name, as its parent knows it. */
   protected abstract selfName(id: I): string;
   /** Sends a sealed batch to the parent tier. */
-  protected abstract sendToParent(id: I, envelope: PartialEnvelope): Promise<PartialAck>;
-  /** Whether the open batch is complete, apart from time (count reached, every child reported…). */
+  protected abstract sendToParent(id: I, envelope: PartialEnvelope): Promise<Result<PartialAck>>;
+  /** Whether the open batch is complete, apart from time (every member or child has reported…). */
   protected abstract batchComplete(id: I, log: AggregationLog): boolean;
+  /** Housekeeping: when the alarm should run `housekeep` next (null: no need). */
+  protected housekeepingAt(_id: I, _now: number): number | null {
+    return null;
+  }
+  /** Housekeeping run on every alarm. */
+  protected housekeep(_id: I, _now: number): void {}
 
   protected identity(): I | undefined {
-    return this.meta.get<I>("identity");
+    return this.#identity;
   }
 
-  protected requireIdentity(): I {
-    const id = this.identity();
-    if (!id) throw new Error(`${this.constructor.name} ${this.ctx.id} has not been configured`);
+  /** The newest model version any input has told this object about (the round its batches report on). */
+  protected newestVersion(): number | undefined {
+    this.#newest ??= this.meta.get<number>("newest");
+    return this.#newest;
+  }
+
+  /** Call inside the transaction that records the input carrying `version`. */
+  protected noteVersion(version: number): void {
+    if (version > (this.newestVersion() ?? -1)) {
+      this.meta.set("newest", version);
+      this.#newest = version;
+    }
+  }
+
+  /**
+   * Adopts the identity a caller sends (the task's current settings for this object),
+   * writing it only when it changed. The dimension never changes.
+   */
+  protected configure(id: I): I {
+    const json = JSON.stringify(id);
+    if (json === this.#identityJson) return this.#identity as I;
+    if (this.#identity && this.#identity.dim !== id.dim) {
+      throw new Error(`dimension is fixed at ${this.#identity.dim}; cannot reconfigure to ${id.dim}`);
+    }
+    this.meta.set("identity", id);
+    this.#identity = id;
+    this.#identityJson = json;
     return id;
   }
 
@@ -64,106 +105,84 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
     return this.#log;
   }
 
-  protected saveIdentity(id: I): void {
-    const before = this.identity();
-    if (before && before.dim !== id.dim) {
-      throw new Error(`dimension is fixed at ${before.dim}; cannot reconfigure to ${id.dim}`);
-    }
-    this.meta.set("identity", id);
+  #flush(id: I): FlushMachine {
+    this.#machine ??= new FlushMachine(this.ctx.storage, this.log(id), {
+      name: () => this.selfName(this.#identity ?? id),
+      due: (log, now) => this.#due(this.#identity ?? id, log, now),
+      deliver: async (batch) => {
+        const current = this.#identity ?? id;
+        const sent = await this.sendToParent(current, {
+          child: this.selfName(current),
+          seq: batch.seq,
+          weight: batch.weight,
+          count: batch.count,
+          version: this.newestVersion() ?? 0,
+          sum: batch.sum,
+        });
+        return sent.ok ? { ok: true, value: undefined } : sent;
+      },
+      housekeepingAt: (now) => this.housekeepingAt(this.#identity ?? id, now),
+      onDeadLettered: (batch, error, letters) => {
+        const current = this.#identity ?? id;
+        const report: DeadLetterReport = {
+          tier: this.selfName(current),
+          seq: batch.seq,
+          updates: batch.count,
+          sources: letters.map((l) => l.source),
+          code: error.code,
+          message: error.message,
+          at: Date.now(),
+        };
+        coordinatorStub(this.env, current.task, current.coordinatorRegion)
+          .recordDeadLetters(report)
+          .catch((err) =>
+            console.error(`${report.tier}: could not report dead letters to the coordinator:`, err),
+          );
+      },
+    });
+    return this.#machine;
   }
 
   /**
    * Runs `write` (which appends to the log, as its last write) in one storage transaction,
-   * then starts a flush if the batch is ready.
+   * then starts a flush in the background if the batch is now due, and resolves once the
+   * alarm covers whatever that flush leaves undone.
    */
-  protected commit<T>(id: I, write: (log: AggregationLog, now: number) => T): T {
+  protected async commit<T>(id: I, write: (log: AggregationLog, now: number) => T): Promise<T> {
     const log = this.log(id);
     const result = this.ctx.storage.transactionSync(() => write(log, Date.now()));
-    this.kick(id);
+    await this.#flush(id).admit();
     return result;
   }
 
-  /** Flushes now if the batch is ready; otherwise makes sure an alarm will. */
-  protected kick(id: I): void {
-    if (this.#ready(id, Date.now())) void this.#flush(id);
-    else void this.#schedule(id);
+  /** Re-evaluates the batch after a change other than an append (membership, a new version). */
+  protected admit(id: I): Promise<void> {
+    return this.#flush(id).admit();
   }
 
   async status(): Promise<TierStatus> {
     const id = this.identity();
-    if (!id) return { configured: false, openUpdates: 0, openWeight: 0, pending: null };
+    const none = { inputs: 0, updates: 0, batches: 0, recent: [] };
+    if (!id) return { configured: false, openUpdates: 0, openWeight: 0, pending: null, deadLetters: none };
     const log = this.log(id);
-    return { configured: true, openUpdates: log.openCount, openWeight: log.openWeight, pending: log.pending };
+    return {
+      configured: true,
+      openUpdates: log.openCount,
+      openWeight: log.openWeight,
+      pending: log.pending,
+      deadLetters: { ...log.deadLetterTotals(), recent: log.deadLetters() },
+    };
   }
 
   override async alarm(): Promise<void> {
     const id = this.identity();
     if (!id) return;
-    // The alarm is set for the earliest due retry, so when it fires the pending batch is due.
-    await this.#flush(id, true);
-    this.onAlarm(id);
+    this.housekeep(id, Date.now());
+    await this.#flush(id).run();
   }
 
-  /** Housekeeping hook run after every alarm. */
-  protected onAlarm(_id: I): void {}
-
-  #ready(id: I, now: number, retryDue = false): boolean {
-    const log = this.log(id);
-    const pending = log.pending;
-    if (pending) return retryDue || pending.nextAttemptAt <= now;
-    if (log.openInputs === 0) return false;
-    return this.batchComplete(id, log) || now >= (log.openSince ?? now) + id.maxWaitMs;
-  }
-
-  /** Sends sealed batches one at a time until nothing is ready. Concurrent callers join the running loop. */
-  #flush(id: I, retryDue = false): Promise<void> {
-    if (this.#flushing) {
-      this.#again = true;
-      return this.#flushing;
-    }
-    this.#flushing = (async () => {
-      try {
-        do {
-          this.#again = false;
-          if (!this.#ready(id, Date.now(), retryDue)) continue;
-          retryDue = false;
-          const log = this.log(id);
-          const batch = this.ctx.storage.transactionSync(() => log.seal(Date.now()));
-          if (!batch) continue;
-          // Covers the send: if this object dies mid-send, the alarm at the lease's end resends.
-          await this.#schedule(id);
-          try {
-            await this.sendToParent(id, {
-              child: this.selfName(id),
-              seq: batch.seq,
-              weight: batch.weight,
-              count: batch.count,
-              sum: batch.sum,
-            });
-          } catch (err) {
-            const retryAt = this.ctx.storage.transactionSync(() => log.recordFailure(batch.seq, Date.now()));
-            console.warn(
-              `${this.selfName(id)}: flush of batch ${batch.seq} failed, retrying at ${new Date(retryAt).toISOString()}:`,
-              err,
-            );
-            break;
-          }
-          this.ctx.storage.transactionSync(() => log.acknowledge(batch.seq));
-          this.#again = true;
-        } while (this.#again);
-      } finally {
-        this.#flushing = null;
-        await this.#schedule(id);
-      }
-    })();
-    return this.#flushing;
-  }
-
-  /** One alarm per object: the earliest of the pending batch's retry and the open batch's deadline. */
-  async #schedule(id: I): Promise<void> {
-    const log = this.log(id);
-    const times = log.pending ? [log.pending.nextAttemptAt] : [];
-    if (log.openSince !== null) times.push(log.openSince + id.maxWaitMs);
-    await setEarliestAlarm(this.ctx.storage, times);
+  #due(id: I, log: AggregationLog, now: number): Due {
+    const deadline = (log.openSince ?? now) + id.maxWaitMs;
+    return this.batchComplete(id, log) || now >= deadline ? true : deadline;
   }
 }

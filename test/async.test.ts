@@ -5,6 +5,7 @@ import { clusterStub, coordinatorStub } from "../durable-objects/stubs";
 import { fedAdam, initialState, stalenessWeight } from "../shared/aggregation/index";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import {
+  assign,
   createTask,
   type Device,
   flatModel,
@@ -39,8 +40,9 @@ describe("buffered asynchronous aggregation (FedBuff)", () => {
   it("applies a step per K updates, weighting each by s(τ)·n over Σ n", async () => {
     // Prepare: FedAvg with η = 1, so each step adds exactly the pseudo-gradient.
     await createTask("fedbuff", asyncTask({ kind: "fedavg", serverLearningRate: 1 }));
-    const d = await devices("fedbuff", 4);
-    for (const [i, dev] of d.entries()) {
+    // Six devices are assigned version 0; four of them make version 1.
+    const d = await devices("fedbuff", 6);
+    for (const [i, dev] of d.slice(0, 4).entries()) {
       expect((await upload("fedbuff", dev, seededVector(i + 1, DIM), { sampleWeight: 1 + i })).status).toBe(
         202,
       );
@@ -48,12 +50,14 @@ describe("buffered asynchronous aggregation (FedBuff)", () => {
     await waitForVersion("fedbuff", 1);
     const v1 = await weights("fedbuff", 1);
 
-    // Execute: two fresh updates (base 1) and two one version stale (base 0).
+    // Execute: two fresh updates (base 1, from devices assigned version 1) and two one version
+    // stale (base 0, from the devices that were assigned version 0 but had not reported yet).
+    for (const dev of [d[0]!, d[2]!]) expect(await assign("fedbuff", dev)).toBe(1);
     const step = [
       { dev: d[0]!, base: 1, n: 2, x: seededVector(11, DIM) },
-      { dev: d[1]!, base: 0, n: 5, x: seededVector(12, DIM) },
+      { dev: d[4]!, base: 0, n: 5, x: seededVector(12, DIM) },
       { dev: d[2]!, base: 1, n: 1, x: seededVector(13, DIM) },
-      { dev: d[3]!, base: 0, n: 3, x: seededVector(14, DIM) },
+      { dev: d[5]!, base: 0, n: 3, x: seededVector(14, DIM) },
     ];
     for (const u of step) {
       expect((await upload("fedbuff", u.dev, u.x, { sampleWeight: u.n, baseVersion: u.base })).status).toBe(
@@ -77,8 +81,10 @@ describe("buffered asynchronous aggregation (FedBuff)", () => {
     await createTask("too-stale", asyncTask({ kind: "fedavg", serverLearningRate: 1 }));
     const d = await devices("too-stale", 4);
     for (let round = 0; round < 2; round++) {
-      for (const dev of d)
+      for (const dev of d) {
+        if (round > 0) await assign("too-stale", dev);
         await upload("too-stale", dev, seededVector(round + 1, DIM), { sampleWeight: 1, baseVersion: round });
+      }
       await waitForVersion("too-stale", round + 1);
     }
     const before = await taskStatus("too-stale");
@@ -107,6 +113,7 @@ describe("buffered asynchronous aggregation (FedBuff)", () => {
 
     for (let version = 0; version < 2; version++) {
       const ups = d.map((dev, i) => ({ dev, n: 1 + i, x: seededVector(100 * version + i, DIM) }));
+      if (version > 0) for (const dev of d) await assign("adam-evict", dev);
       for (const u of ups)
         await upload("adam-evict", u.dev, u.x, { sampleWeight: u.n, baseVersion: version });
       await waitForVersion("adam-evict", version + 1);

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { api, createTask, type Device, flatModel, register, taskStatus } from "./helpers";
-
-function checkin(task: string, device: Device, body: unknown): Promise<Response> {
-  return api(`/v1/tasks/${task}/checkin`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${device.token}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+import {
+  api,
+  checkin,
+  createTask,
+  type Device,
+  flatModel,
+  register,
+  registerOnly,
+  taskStatus,
+} from "./helpers";
 
 function evaluate(task: string, device: Device, body: unknown): Promise<Response> {
   return api(`/v1/tasks/${task}/evaluations`, {
@@ -20,7 +21,7 @@ function evaluate(task: string, device: Device, body: unknown): Promise<Response
 describe("battery-aware check-in", () => {
   it("tells a device below the minimum battery level that is not charging to wait, and assigns nothing", async () => {
     await createTask("battery", { model: flatModel(4), devices: { minBatteryLevel: 0.3 } });
-    const d = await register("battery", "weur");
+    const d = await registerOnly("battery", "weur");
 
     const low = await checkin("battery", d, { battery: { level: 0.1, charging: false } });
     expect(low.status).toBe(200);
@@ -37,7 +38,7 @@ describe("battery-aware check-in", () => {
 
   it("scales the assigned work with the charge of a device on battery", async () => {
     await createTask("work-scale", { model: flatModel(4) });
-    const d = await register("work-scale", "weur");
+    const d = await registerOnly("work-scale", "weur");
     const res = await checkin("work-scale", d, {
       battery: { level: 0.6, charging: false },
       network: { type: "wifi", rttMs: 42, uplinkBytesPerSecond: 250_000 },
@@ -70,11 +71,13 @@ describe("federated evaluation", () => {
     expect(
       (await evaluate("fed-eval", b, { version: 0, loss: 1.0, accuracy: 0.6, examples: 300 })).status,
     ).toBe(202);
-    // A second report from the same device for the same version replaces its first.
-    await evaluate("fed-eval", c, { version: 0, loss: 9, accuracy: 0, examples: 100 });
-    expect(
-      (await evaluate("fed-eval", c, { version: 0, loss: 0.25, accuracy: 1, examples: 100 })).status,
-    ).toBe(202);
+    // One report per device per version: the same report again is a resend; a different one is refused.
+    const report = { version: 0, loss: 0.25, accuracy: 1, examples: 100 };
+    expect((await evaluate("fed-eval", c, report)).status).toBe(202);
+    expect((await evaluate("fed-eval", c, report)).status).toBe(202);
+    const second = await evaluate("fed-eval", c, { ...report, loss: 9, accuracy: 0 });
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { error: { code: string } }).error.code).toBe("duplicate_evaluation");
 
     const { evaluations } = (await taskStatus("fed-eval")) as unknown as {
       evaluations: { version: number; reports: number; examples: number; loss: number; accuracy: number }[];

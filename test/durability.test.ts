@@ -3,10 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { ClusterAggregator } from "../durable-objects/cluster-aggregator";
 import type { PartialEnvelope } from "../durable-objects/partial";
-import { RegionAggregator } from "../durable-objects/region-aggregator";
+import { RegionAggregator, type RegionIdentity } from "../durable-objects/region-aggregator";
 import { SEND_LEASE_MS } from "../durable-objects/storage/aggregation-log";
 import { clusterStub, regionStub } from "../durable-objects/stubs";
 import {
+  alarmOf,
+  freezeTime,
   maxAbsDiff,
   oneClusterTask,
   seededVector,
@@ -82,16 +84,22 @@ describe("an acknowledged update is never lost or counted twice", () => {
     const spy = vi.spyOn(proto, "ingestPartial").mockImplementation(async function (
       this: RegionAggregator,
       envelope: PartialEnvelope,
+      setup: RegionIdentity,
     ) {
       calls += 1;
-      const ack = await original.call(this, envelope);
+      const ack = await original.call(this, envelope, setup);
       if (calls === 1) throw new Error("ack lost in transit");
       return ack;
     });
     onTestFinished(() => spy.mockRestore());
+    const setNow = freezeTime();
     for (const i of [0, 1, 2]) expect((await s.send(i)).status).toBe(202);
     await vi.waitFor(async () => expect((await s.cluster.status()).pending?.attempts).toBe(1));
+    const retryAt = (await s.cluster.status()).pending!.nextAttemptAt;
 
+    // The alarm is set for the retry, and the retry runs once its time has come.
+    expect(await alarmOf(s.cluster)).toBe(retryAt);
+    setNow(retryAt);
     expect(await runDurableObjectAlarm(s.cluster)).toBe(true);
     expect(calls).toBe(2);
     expect((await s.cluster.status()).pending).toBeNull();
@@ -131,9 +139,10 @@ describe("an acknowledged update is never lost or counted twice", () => {
     const spy = vi.spyOn(RegionAggregator.prototype, "ingestPartial").mockImplementationOnce(async function (
       this: RegionAggregator,
       envelope: PartialEnvelope,
+      setup: RegionIdentity,
     ) {
       await held;
-      return original.call(this, envelope);
+      return original.call(this, envelope, setup);
     });
     onTestFinished(() => spy.mockRestore());
     const before = Date.now();
@@ -182,10 +191,10 @@ describe("the cluster's state after eviction", () => {
     const openSum = () =>
       runInDurableObject(s.cluster, (instance: ClusterAggregator) => {
         const internals = instance as unknown as {
-          requireIdentity(): unknown;
+          identity(): unknown;
           log(id: unknown): { openSum(): Float32Array };
         };
-        return Array.from(internals.log(internals.requireIdentity()).openSum());
+        return Array.from(internals.log(internals.identity()).openSum());
       });
     const before = await openSum();
     expect(before.some((v) => v !== 0)).toBe(true);

@@ -1,6 +1,7 @@
 /** Drives the edge Worker the way devices and operators do, over its HTTP API. */
+import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { expect, onTestFinished, vi } from "vitest";
 import type { TaskView } from "../durable-objects/coordinator";
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
@@ -47,7 +48,8 @@ export interface Device {
   layoutHash: string;
 }
 
-export async function register(task: string, region: Region): Promise<Device> {
+/** Registers a device without checking it in: it is no member of its cluster yet. */
+export async function registerOnly(task: string, region: Region): Promise<Device> {
   const res = await api(`/v1/tasks/${task}/devices`, {
     method: "POST",
     headers: { "X-Fedge-Region": region },
@@ -61,6 +63,30 @@ export async function register(task: string, region: Region): Promise<Device> {
     task: { layoutHash: string };
   };
   return { ...body, layoutHash: body.task.layoutHash };
+}
+
+export function checkin(task: string, device: Device, body: unknown = {}): Promise<Response> {
+  return api(`/v1/tasks/${task}/checkin`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${device.token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Checks a device in and expects it to be assigned the current version; returns that version. */
+export async function assign(task: string, device: Device): Promise<number> {
+  const res = await checkin(task, device);
+  expect(res.status).toBe(200);
+  const body = (await res.json()) as { action: string; upload?: { baseVersion: number } };
+  expect(body.action).toBe("train");
+  return body.upload?.baseVersion as number;
+}
+
+/** Registers a device and checks it in, so it is a member assigned the current version. */
+export async function register(task: string, region: Region): Promise<Device> {
+  const device = await registerOnly(task, region);
+  await assign(task, device);
+  return device;
 }
 
 export interface UploadOptions {
@@ -184,4 +210,23 @@ export async function oneClusterTask(
   const devices: Device[] = [];
   for (let i = 0; i < size; i++) devices.push(await register(task, "weur"));
   return devices;
+}
+
+/**
+ * Freezes Date (in the test and in every Durable Object, which share its isolate) a day
+ * ahead, so alarms set from it never fire on their own during the test: only
+ * runDurableObjectAlarm runs them. Returns a function that moves the frozen clock.
+ */
+export function freezeTime(start = Date.now() + 86_400_000): (at: number) => void {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
+  vi.setSystemTime(start);
+  return (at: number) => vi.setSystemTime(at);
+}
+
+/** The alarm a Durable Object has set, or null. */
+export function alarmOf(stub: DurableObjectStub): Promise<number | null> {
+  return runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
 }

@@ -7,7 +7,7 @@ import {
   createTask,
   type Device,
   flatModel,
-  register,
+  registerOnly,
   seededVector,
   TOKEN_SECRET,
   upload,
@@ -22,7 +22,7 @@ beforeAll(async () => {
   expect(
     (await createTask(TASK, { model: MODEL, round: { targetUpdates: 1, deadlineSeconds: 60 } })).status,
   ).toBe(201);
-  device = await register(TASK, "afr");
+  device = await registerOnly(TASK, "afr");
 });
 
 const auth = () => ({ Authorization: `Bearer ${device.token}` });

@@ -7,7 +7,15 @@
  * inputs into a numbered batch; the batch's inputs are deleted only once the parent
  * has acknowledged it. At most one sealed batch is outstanding at a time, so a
  * parent can de-duplicate by remembering each child's last sequence number.
+ *
+ * The sum never leaves the finite f32 range: each input's ‖scale · x‖₂ is known before
+ * it is added (measured, or given), and an input that would take the batch's magnitude
+ * Σ |scaleᵢ|·‖xᵢ‖₂ — a bound on every coordinate of the sum — past MAX_MAGNITUDE is
+ * refused (aggregate_overflow) before anything is written. A sealed batch its parent
+ * refuses for good is dead-lettered: its inputs are listed with the reason and forgotten.
  */
+
+import { FedgeError } from "../../shared/errors";
 import type { Accumulator, KernelBackend } from "../../shared/kernels/accumulator";
 import { Codec, type CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
@@ -27,7 +35,21 @@ export interface LogInput {
   weight: number;
   /** Device updates this input represents. */
   count: number;
+  /** ‖x‖₂ of the decoded payload, before scaling (Accumulator.measure). */
+  norm: number;
 }
+
+/** An input that was acknowledged but whose batch its parent refused for good. */
+export type DeadLetter = {
+  id: string;
+  source: string;
+  count: number;
+  weight: number;
+  seq: number;
+  code: string;
+  message: string;
+  at: number;
+};
 
 /** What a tier sends to its parent: Σ scaleᵢ·xᵢ with its total weight and update count. */
 export interface PartialAggregate {
@@ -46,7 +68,16 @@ interface Running {
   weight: number;
   count: number;
   inputs: number;
+  /** Σ |scaleᵢ|·‖xᵢ‖₂ ≥ ‖sum‖∞. */
+  magnitude: number;
 }
+
+/**
+ * The largest magnitude a batch may reach: half the f32 range. f32 rounding moves a sum
+ * of n terms by at most a relative n·2⁻²⁴ of Σ|terms|, so below 2²³ inputs per batch no
+ * coordinate can reach the f32 maximum, and no partial built from such sums can either.
+ */
+export const MAX_MAGNITUDE = 3.4028234663852886e38 / 2;
 
 /** How long one send attempt may take before the batch is due to be sent again. */
 export const SEND_LEASE_MS = 30_000;
@@ -74,8 +105,11 @@ export class AggregationLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS log_inputs (
       seqno INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
-      scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL,
+      scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
       batch INTEGER, received_at INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
+      id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
+      seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
       seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0)`);
     sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
@@ -115,6 +149,12 @@ export class AggregationLog {
     return this.#open.acc.snapshot();
   }
 
+  /** The sequence number the open batch will have when it is sealed. */
+  #nextSeq(): number {
+    const [state] = this.#sql.exec<{ next_seq: number }>("SELECT next_seq FROM log_state").toArray();
+    return state?.next_seq ?? 1;
+  }
+
   /** The sealed batch awaiting its parent's acknowledgement, if any. */
   get pending(): { seq: number; attempts: number; nextAttemptAt: number } | null {
     const s = this.#sealed;
@@ -123,6 +163,11 @@ export class AggregationLog {
 
   has(id: string): boolean {
     return this.#sql.exec("SELECT 1 FROM log_inputs WHERE id = ?", id).toArray().length > 0;
+  }
+
+  /** Validates a raw payload and returns its ‖x‖₂, without touching any sum. Throws its CodecError. */
+  measure(codec: number, payload: Uint8Array): number {
+    return Math.sqrt(this.#open.acc.measure({ codec, payload }).squaredNorm);
   }
 
   /**
@@ -134,14 +179,22 @@ export class AggregationLog {
    * so the sum never holds an input the log does not.
    */
   append(input: LogInput, now: number): void {
+    const magnitude = this.#open.magnitude + Math.abs(input.scale) * input.norm;
+    if (!(magnitude <= MAX_MAGNITUDE)) {
+      throw new FedgeError(
+        "aggregate_overflow",
+        `this input (‖x‖ = ${input.norm.toPrecision(4)}, scale ${input.scale.toPrecision(4)}) would take the aggregate past ${MAX_MAGNITUDE.toPrecision(4)}, where f32 sums stop being finite`,
+      );
+    }
     this.#sql.exec(
-      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, batch, received_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
       input.id,
       input.source,
       input.codec,
       input.scale,
       input.weight,
       input.count,
+      input.norm,
       now,
     );
     this.#blobs.put(`log:${input.id}`, input.payload);
@@ -166,27 +219,21 @@ export class AggregationLog {
       envelope.seq,
     );
     const sum = envelope.sum;
+    const payload = new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength);
     this.append(
       {
         id: `${envelope.child}#${envelope.seq}`,
         source: envelope.child,
         codec: Codec.DenseF32,
-        payload: new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength),
+        payload,
         scale: 1,
         weight: envelope.weight,
         count: envelope.count,
+        norm: this.measure(Codec.DenseF32, payload),
       },
       now,
     );
     return true;
-  }
-
-  /** Children that have an input in the open batch. */
-  openSources(): Set<string> {
-    const rows = this.#sql.exec<{ source: string }>(
-      "SELECT DISTINCT source FROM log_inputs WHERE batch IS NULL",
-    );
-    return new Set(Array.from(rows, (r) => r.source));
   }
 
   /**
@@ -199,8 +246,7 @@ export class AggregationLog {
   seal(now: number): SealedBatch | null {
     if (!this.#sealed) {
       if (this.#open.inputs === 0) return null;
-      const [state] = this.#sql.exec<{ next_seq: number }>("SELECT next_seq FROM log_state").toArray();
-      const seq = state?.next_seq ?? 1;
+      const seq = this.#nextSeq();
       this.#sql.exec("UPDATE log_inputs SET batch = ? WHERE batch IS NULL", seq);
       this.#sql.exec("INSERT INTO log_batches (seq) VALUES (?)", seq);
       this.#sql.exec("UPDATE log_state SET next_seq = ?", seq + 1);
@@ -225,6 +271,42 @@ export class AggregationLog {
     this.#sealed = null;
   }
 
+  /**
+   * The parent refused the sealed batch for good: list its inputs with the reason, forget
+   * their payloads and the batch, and let the next batch go. Returns the dead-lettered inputs.
+   */
+  deadLetter(seq: number, error: { code: string; message: string }, now: number): DeadLetter[] {
+    if (this.#sealed?.seq !== seq) return [];
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO log_dead_letters (id, source, count, weight, seq, code, message, at)
+       SELECT id, source, count, weight, batch, ?, ?, ? FROM log_inputs WHERE batch = ?`,
+      error.code,
+      error.message,
+      now,
+      seq,
+    );
+    const letters = this.#sql.exec<DeadLetter>("SELECT * FROM log_dead_letters WHERE seq = ?", seq).toArray();
+    this.acknowledge(seq);
+    return letters;
+  }
+
+  /** Dead-lettered inputs, newest first. */
+  deadLetters(limit = 100): DeadLetter[] {
+    return this.#sql
+      .exec<DeadLetter>("SELECT * FROM log_dead_letters ORDER BY at DESC, id LIMIT ?", limit)
+      .toArray();
+  }
+
+  /** Totals over every dead-lettered input: rows, device updates, batches. */
+  deadLetterTotals(): { inputs: number; updates: number; batches: number } {
+    const [row] = this.#sql
+      .exec<{ inputs: number; updates: number | null; batches: number }>(
+        "SELECT COUNT(*) AS inputs, SUM(count) AS updates, COUNT(DISTINCT seq) AS batches FROM log_dead_letters",
+      )
+      .toArray();
+    return { inputs: row?.inputs ?? 0, updates: row?.updates ?? 0, batches: row?.batches ?? 0 };
+  }
+
   /** Records a failed send of the sealed batch; returns when to try again. */
   recordFailure(seq: number, now: number): number {
     const s = this.#sealed;
@@ -241,7 +323,7 @@ export class AggregationLog {
   }
 
   #running(): Running {
-    return { acc: this.#backend.createAccumulator(this.#dim), weight: 0, count: 0, inputs: 0 };
+    return { acc: this.#backend.createAccumulator(this.#dim), weight: 0, count: 0, inputs: 0, magnitude: 0 };
   }
 
   #rebuild(): void {
@@ -264,9 +346,10 @@ export class AggregationLog {
       scale: number;
       weight: number;
       count: number;
+      norm: number;
       batch: number | null;
       received_at: number;
-    }>("SELECT id, codec, scale, weight, count, batch, received_at FROM log_inputs ORDER BY seqno");
+    }>("SELECT id, codec, scale, weight, count, norm, batch, received_at FROM log_inputs ORDER BY seqno");
     for (const row of rows) {
       const payload = this.#blobs.get(`log:${row.id}`);
       if (!payload) throw new Error(`log input ${row.id} has no payload`);
@@ -284,10 +367,11 @@ function addTo(
   r: Running,
   codec: number,
   payload: Uint8Array,
-  input: { scale: number; weight: number; count: number },
+  input: { scale: number; weight: number; count: number; norm: number },
 ): void {
   r.acc.accumulate({ codec, payload }, input.scale);
   r.weight += input.weight;
   r.count += input.count;
   r.inputs += 1;
+  r.magnitude += Math.abs(input.scale) * input.norm;
 }

@@ -1,14 +1,17 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
+import { z } from "zod";
 import { graphKey } from "../../durable-objects/coordinator";
 import { coordinatorStub } from "../../durable-objects/stubs";
 import { FedgeError } from "../../shared/errors";
 import { toHex } from "../../shared/protocol/frame";
 import { layoutHash, parseTaskConfig, TASK_ID_PATTERN } from "../../shared/protocol/task-config";
+import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth";
 import { OCTET_STREAM, readJson, requireOctetStream } from "../body";
 import { loadTask, rememberTask } from "../tasks";
+import { parseBody } from "../validate";
 import { graphUrl, MAX_GRAPH_BYTES } from "./model";
 
 export const admin = new Hono<AppEnv>();
@@ -23,10 +26,9 @@ admin.put("/tasks/:task", async (c) => {
   const config = parseTaskConfig(await readJson(c));
   const hash = await layoutHash(config.model.layout);
   const stub = coordinatorStub(c.env, id, config.placement.coordinatorRegion);
-  const result = await stub.createTask(id, config, hash);
-  if (!result.ok) throw new FedgeError("task_conflict", result.message);
-  rememberTask(result.view);
-  return c.json(result.view, result.created ? 201 : 200);
+  const { created, view } = unwrap(await stub.createTask(id, config, hash));
+  rememberTask(view);
+  return c.json(view, created ? 201 : 200);
 });
 
 /** The task's ONNX graph (initializers as external data in the weights blob), stored content-addressed. */
@@ -44,14 +46,27 @@ admin.put("/tasks/:task/graph", async (c) => {
   const sha256 = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
   const key = graphKey(id, sha256);
   await c.env.MODELS.put(key, bytes, { sha256, httpMetadata: { contentType: OCTET_STREAM } });
-  const view = await coordinatorStub(c.env, id).setGraph({ sha256, byteLength: bytes.byteLength, key });
+  const view = unwrap(
+    await coordinatorStub(c.env, id).setGraph({ sha256, byteLength: bytes.byteLength, key }),
+  );
   rememberTask(view);
   return c.json({ sha256, byteLength: bytes.byteLength, url: graphUrl(id, sha256) });
 });
 
 admin.get("/tasks/:task", async (c) => {
   const id = c.req.param("task");
-  const view = await loadTask(c.env, id, { fresh: true });
-  const evaluations = await coordinatorStub(c.env, id).evaluations();
-  return c.json({ ...view, evaluations });
+  await loadTask(c.env, id, { fresh: true });
+  return c.json(unwrap(await coordinatorStub(c.env, id).adminView()));
+});
+
+const RollbackBody = z.strictObject({ version: z.int().nonnegative() });
+
+/** Publishes an earlier version's weights as a new version. */
+admin.post("/tasks/:task/rollback", async (c) => {
+  const id = c.req.param("task");
+  await loadTask(c.env, id, { fresh: true });
+  const { version } = parseBody(RollbackBody, await readJson(c));
+  const manifest = unwrap(await coordinatorStub(c.env, id).rollback(version));
+  await loadTask(c.env, id, { fresh: true });
+  return c.json(manifest, 201);
 });

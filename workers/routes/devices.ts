@@ -1,17 +1,19 @@
 /** Device registration and check-in. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { directoryStub } from "../../durable-objects/stubs";
+import { clusterIdentity } from "../../durable-objects/identities";
+import { clusterStub, directoryStub } from "../../durable-objects/stubs";
 import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
 import { maxPayloadBytes } from "../../shared/codecs/layout";
 import { FedgeError } from "../../shared/errors";
 import { FRAME_HEADER_BYTES } from "../../shared/protocol/frame";
-import { formatPath, tierWaits } from "../../shared/protocol/task-config";
+import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { type DeviceClaims, issueDeviceToken, requireDevice, TOKEN_RENEW_WITHIN_SECONDS } from "../auth";
 import { readJson } from "../body";
 import { requestRegion } from "../region";
 import { loadTask } from "../tasks";
+import { parseBody } from "../validate";
 
 export const devices = new Hono<AppEnv>();
 
@@ -36,27 +38,16 @@ const EvaluationBody = z.strictObject({
   examples: z.int().min(1).max(100_000_000),
 });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new FedgeError(
-    "bad_request",
-    result.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join("; "),
-  );
-}
-
 devices.post("/:task/devices", async (c) => {
   const taskId = c.req.param("task");
-  parse(RegisterBody, await readJson(c, {}));
+  parseBody(RegisterBody, await readJson(c, {}));
   const view = await loadTask(c.env, taskId);
   const config = view.task.config;
   const region = requestRegion(c);
   const registration = await directoryStub(c.env, taskId, region).register({
     task: taskId,
     region,
-    dim: config.model.parameters,
     clusterSize: config.clusters.targetSize,
-    ...tierWaits(config),
     coordinatorRegion: config.placement.coordinatorRegion,
   });
   const { token, expiresAt } = await issueDeviceToken(c.env.TOKEN_SECRET, {
@@ -88,25 +79,27 @@ devices.post("/:task/devices", async (c) => {
 
 devices.post("/:task/checkin", requireDevice, async (c) => {
   const device = c.get("device");
-  const body = parse(CheckinBody, await readJson(c, {}));
+  const body = parseBody(CheckinBody, await readJson(c, {}));
   if (body.deviceId !== undefined && body.deviceId !== device.sub) {
     throw new FedgeError("forbidden", `device token belongs to ${device.sub}, not ${body.deviceId}`);
   }
   const view = await loadTask(c.env, device.task);
-  const decision = await directoryStub(c.env, device.task, device.region).checkin(
-    device.sub,
-    {
-      version: view.model.version,
-      round: view.round.round,
-      deadlineAt: view.round.deadlineAt,
-      deadlineSeconds: view.task.config.round.deadlineSeconds,
-      minBatteryLevel: view.task.config.devices.minBatteryLevel,
-    },
-    { battery: body.battery, network: body.network },
+  const config = view.task.config;
+  const cluster = clusterStub(c.env, device.task, device.region, device.cluster);
+  const decision = unwrap(
+    await cluster.checkin(
+      clusterIdentity(device.task, config, device.region, device.cluster),
+      device.sub,
+      {
+        version: view.model.version,
+        round: view.round.round,
+        deadlineAt: view.round.deadlineAt,
+        deadlineSeconds: config.round.deadlineSeconds,
+        minBatteryLevel: config.devices.minBatteryLevel,
+      },
+      { battery: body.battery, network: body.network },
+    ),
   );
-  if (!decision.ok) {
-    throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
-  }
   const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
   const renewal = await renewedToken(c.env.TOKEN_SECRET, device);
   if (decision.action === "wait") {
@@ -138,18 +131,23 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
 
 devices.post("/:task/evaluations", requireDevice, async (c) => {
   const device = c.get("device");
-  const report = parse(EvaluationBody, await readJson(c));
+  const report = parseBody(EvaluationBody, await readJson(c));
   const view = await loadTask(c.env, device.task);
   if (report.version > view.model.version) {
     throw new FedgeError("version_not_found", `task "${device.task}" has no version ${report.version} yet`);
   }
-  const recorded = await directoryStub(c.env, device.task, device.region).recordEvaluation(
-    device.sub,
-    report,
+  // One device speaks for at most as many examples as one update may weigh.
+  const examples = Math.min(
+    report.examples,
+    Math.max(1, Math.floor(view.task.config.limits.maxSampleWeight)),
   );
-  if (!recorded)
-    throw new FedgeError("unauthorized", `device ${device.sub} is not registered; register again`);
-  return c.json({ accepted: true }, 202);
+  unwrap(
+    await directoryStub(c.env, device.task, device.region).recordEvaluation(device.sub, {
+      ...report,
+      examples,
+    }),
+  );
+  return c.json({ accepted: true, examples }, 202);
 });
 
 /** Devices that keep checking in never have to register again (and so never leave a ghost member behind). */

@@ -2,12 +2,14 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub } from "../../durable-objects/stubs";
 import { decodePayload } from "../../shared/codecs/decoder";
 import { inflatePayload } from "../../shared/codecs/deflate";
 import { maxPayloadBytes } from "../../shared/codecs/layout";
 import { FedgeError } from "../../shared/errors";
 import { FRAME_HEADER_BYTES, parseFrame } from "../../shared/protocol/frame";
+import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
 import { requireOctetStream } from "../body";
@@ -45,6 +47,13 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
       `frame layout hash ${h.layoutHash} ≠ task's ${view.task.layoutHash}; download the current model`,
     );
   }
+  const maxWeight = view.task.config.limits.maxSampleWeight;
+  if (h.sampleWeight > maxWeight) {
+    throw new FedgeError(
+      "sample_weight_too_large",
+      `sample weight ${h.sampleWeight} is above the task's limits.maxSampleWeight, ${maxWeight}`,
+    );
+  }
   // The cached view may be a second old; look again before calling a base version from the future.
   if (h.baseVersion > view.model.version) view = await loadTask(c.env, device.task, { fresh: true });
   if (h.baseVersion > view.model.version) {
@@ -56,7 +65,9 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
   // Inflate (bounded), then decode once to reject a bad payload or NaN/±∞ before anything is stored.
   const { payload } = await inflatePayload(frame);
   decodePayload(h.codec, payload, h.dim);
-  const result = await clusterStub(c.env, device.task, device.region, device.cluster).submit(
+  const cluster = clusterStub(c.env, device.task, device.region, device.cluster);
+  const receipt = await cluster.submit(
+    clusterIdentity(device.task, view.task.config, device.region, device.cluster),
     {
       device: device.sub,
       updateId: h.updateId,
@@ -65,12 +76,7 @@ updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
       sampleWeight: h.sampleWeight,
       baseVersion: h.baseVersion,
     },
-    {
-      currentVersion: view.model.version,
-      maxStaleness: view.task.config.staleness.maxStaleness,
-      weight: view.task.config.staleness.weight,
-    },
+    view.model.version,
   );
-  if (!result.ok) throw new FedgeError(result.code, result.message);
-  return c.json(result.receipt, 202);
+  return c.json(unwrap(receipt), 202);
 });

@@ -1,0 +1,42 @@
+/**
+ * What each tier object is, derived from the task's configuration. The edge sends the
+ * cluster its identity with every call, and the cluster sends its region the region's,
+ * so every tier configures itself from the messages it gets: there is no configuration
+ * step that can fail on its own and leave a tier unconfigured.
+ */
+import { type TaskConfig, tierWaits } from "../shared/protocol/task-config";
+import type { Region } from "../shared/regions";
+import type { ClusterIdentity } from "./cluster-aggregator";
+import type { RegionIdentity } from "./region-aggregator";
+
+export function regionIdentity(task: string, config: TaskConfig, region: Region): RegionIdentity {
+  return {
+    task,
+    region,
+    dim: config.model.parameters,
+    maxWaitMs: tierWaits(config).regionWaitMs,
+    coordinatorRegion: config.placement.coordinatorRegion,
+    inactiveAfterVersions: config.clusters.inactiveAfterVersions,
+  };
+}
+
+export function clusterIdentity(
+  task: string,
+  config: TaskConfig,
+  region: Region,
+  index: number,
+): ClusterIdentity {
+  return {
+    task,
+    region,
+    index,
+    dim: config.model.parameters,
+    maxWaitMs: tierWaits(config).clusterWaitMs,
+    coordinatorRegion: config.placement.coordinatorRegion,
+    parent: regionIdentity(task, config, region),
+    clipping: config.limits.clipping,
+    inactiveAfterVersions: config.clusters.inactiveAfterVersions,
+    maxStaleness: config.staleness.maxStaleness,
+    staleness: config.staleness.weight,
+  };
+}
