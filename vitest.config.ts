@@ -15,6 +15,9 @@ export default defineConfig({
               bindings: {
                 ADMIN_TOKEN: "test-admin-token",
                 TOKEN_SECRET: "test-token-secret",
+                // Local development: short secrets are accepted (workers/secrets.ts). Never deployed;
+                // test/secrets.test.ts drops it to exercise the deployed checks.
+                FEDGE_LOCAL_DEV: "true",
                 ALLOW_REGION_OVERRIDE: "true",
                 // Cases per fuzz property in wasm/codecs.contract.ts; the workers cannot see the environment.
                 FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",

@@ -1,6 +1,8 @@
 /**
  * Creates .dev.vars from .dev.vars.example, or adds the example's keys that an older
  * .dev.vars lacks, so a fresh clone (or an old checkout) starts with no manual setup.
+ * One of them is FEDGE_LOCAL_DEV=true, without which the Worker refuses the short
+ * development secrets as it would deployed (workers/secrets.ts).
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 

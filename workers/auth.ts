@@ -1,7 +1,8 @@
 /**
  * Admin requests carry `Authorization: Bearer <ADMIN_TOKEN>`. Devices carry a JWT
  * (HS256, hono/jwt) issued at registration, which names the device's task, region and
- * cluster, so an upload is routed with no lookup.
+ * cluster, so an upload is routed with no lookup. Both secrets are checked before use
+ * (./secrets.ts): a misconfigured one is refused with 503 `misconfigured`, never used.
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -10,6 +11,7 @@ import { timingSafeEqual } from "hono/utils/buffer";
 import { FedgeError } from "../shared/errors";
 import { isRegion, type Region } from "../shared/regions";
 import type { AppEnv } from "./app-env";
+import { adminToken, secretProblem, tokenSecret } from "./secrets";
 
 export const TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 /** A check-in renews a token that has less than this left. */
@@ -29,17 +31,21 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-/** Whether the request carries the admin bearer token (compared in constant time). */
+/**
+ * Whether the request carries the admin bearer token (compared in constant time). While
+ * ADMIN_TOKEN is misconfigured nobody is admin, and routes that also serve devices go on serving them.
+ */
 export async function isAdmin(c: Context<AppEnv>): Promise<boolean> {
   const token = bearer(c.req.header("Authorization"));
-  return token !== null && Boolean(c.env.ADMIN_TOKEN) && (await timingSafeEqual(token, c.env.ADMIN_TOKEN));
+  if (token === null || secretProblem(c.env, "ADMIN_TOKEN") !== null) return false;
+  return timingSafeEqual(token, c.env.ADMIN_TOKEN);
 }
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
-  if (!bearer(c.req.header("Authorization"))) {
-    throw new FedgeError("unauthorized", "missing Authorization: Bearer <admin token>");
-  }
-  if (!(await isAdmin(c))) throw new FedgeError("unauthorized", "invalid admin token");
+  const expected = adminToken(c.env);
+  const token = bearer(c.req.header("Authorization"));
+  if (token === null) throw new FedgeError("unauthorized", "missing Authorization: Bearer <admin token>");
+  if (!(await timingSafeEqual(token, expected))) throw new FedgeError("unauthorized", "invalid admin token");
   await next();
 });
 
@@ -56,11 +62,12 @@ export async function issueDeviceToken(
 
 /** Verifies the device token and that it was issued for the task in the path (else 403). */
 export const requireDevice = createMiddleware<AppEnv>(async (c, next) => {
+  const secret = tokenSecret(c.env);
   const token = bearer(c.req.header("Authorization"));
   if (!token) throw new FedgeError("unauthorized", "missing Authorization: Bearer <device token>");
   let payload: Record<string, unknown>;
   try {
-    payload = await verify(token, c.env.TOKEN_SECRET, "HS256");
+    payload = await verify(token, secret, "HS256");
   } catch (err) {
     const reason =
       err instanceof Error && err.name === "JwtTokenExpired"
