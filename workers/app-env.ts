@@ -3,5 +3,9 @@ import type { DeviceClaims } from "./auth";
 /** Hono's typing of this Worker: its bindings and what middleware puts on the context. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { device: DeviceClaims };
+  Variables: {
+    device: DeviceClaims;
+    /** The request's body limit in bytes, once limitBody (./body.ts) has set it. */
+    bodyLimit: number;
+  };
 }

@@ -1,13 +1,32 @@
 /** The edge Worker: stateless validation and routing in front of the Durable Object tiers. */
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
+import { cancelUnreadBody, limitBody, MAX_JSON_BYTES, MAX_TASK_CONFIG_BYTES } from "./body";
 import { errorResponse, notFound } from "./error-handler";
 import { admin } from "./routes/admin";
 import { devices } from "./routes/devices";
-import { model } from "./routes/model";
+import { MAX_GRAPH_BYTES, model } from "./routes/model";
 import { updates } from "./routes/updates";
+import { loadTask, maxUploadBytes, requireKnownTask, requireTaskId } from "./tasks";
 
 export const app = new Hono<AppEnv>();
+
+app.use(cancelUnreadBody);
+app.use("/v1/admin/tasks/:task/*", requireTaskId);
+app.use("/v1/tasks/:task/*", requireTaskId, requireKnownTask);
+
+// Body limits (docs/protocol.md#limits), enforced before anything reads a body. A request
+// gets the first limit that matches it; every route not listed takes MAX_JSON_BYTES.
+app.put("/v1/admin/tasks/:task", limitBody(MAX_TASK_CONFIG_BYTES, "a task config"));
+app.put("/v1/admin/tasks/:task/graph", limitBody(MAX_GRAPH_BYTES, "a graph"));
+app.post(
+  "/v1/tasks/:task/updates",
+  limitBody(
+    async (c) => maxUploadBytes(await loadTask(c.env, c.req.param("task") ?? "")),
+    "an update for this task",
+  ),
+);
+app.use(limitBody(MAX_JSON_BYTES));
 
 app.get("/", (c) =>
   c.json({
@@ -16,10 +35,14 @@ app.get("/", (c) =>
     endpoints: [
       "PUT  /v1/admin/tasks/:task",
       "GET  /v1/admin/tasks/:task",
+      "PUT  /v1/admin/tasks/:task/graph",
+      "POST /v1/admin/tasks/:task/rollback",
       "POST /v1/tasks/:task/devices",
       "POST /v1/tasks/:task/checkin",
+      "POST /v1/tasks/:task/evaluations",
       "GET  /v1/tasks/:task/model",
       "GET  /v1/tasks/:task/model/:version/weights",
+      "GET  /v1/tasks/:task/model/graph/:sha256",
       "POST /v1/tasks/:task/updates",
     ],
   }),

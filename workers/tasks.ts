@@ -1,28 +1,79 @@
 /**
  * The edge's view of a task (config, current model, round), cached per isolate for a
  * second: every request needs it, and the coordinator is one object per task, so
- * asking it each time would make it the flat O(n) fan-in that the tree avoids.
+ * asking it each time would make it the flat O(n) fan-in that the tree avoids. That a
+ * task does not exist is cached just as long, and concurrent misses share one call.
  */
+import { createMiddleware } from "hono/factory";
 import type { TaskView } from "../durable-objects/coordinator";
 import { coordinatorStub } from "../durable-objects/stubs";
+import { maxPayloadBytes } from "../shared/codecs/layout";
 import { FedgeError } from "../shared/errors";
+import { FRAME_HEADER_BYTES } from "../shared/protocol/frame";
+import { TASK_ID_PATTERN } from "../shared/protocol/task-config";
+import type { AppEnv } from "./app-env";
 
 const TTL_MS = 1000;
-const cache = new Map<string, { view: TaskView; at: number }>();
+/** A view, or null for "no such task", with when it was learnt. */
+const cache = new Map<string, { view: TaskView | null; at: number }>();
+/** The coordinator call each task's next cache entry will come from. */
+const refreshes = new Map<string, Promise<TaskView | null>>();
 
+/**
+ * The task's view, at most a second old; `fresh` asks the coordinator, in a call that
+ * starts no earlier than this one. Throws task_not_found for a task that does not exist.
+ */
 export async function loadTask(env: Env, task: string, options: { fresh?: boolean } = {}): Promise<TaskView> {
   const hit = cache.get(task);
-  const now = Date.now();
-  if (hit && !options.fresh && now - hit.at < TTL_MS) return hit.view;
-  const view = await coordinatorStub(env, task).getTask();
-  if (!view) {
-    cache.delete(task);
-    throw new FedgeError("task_not_found", `no task "${task}"`);
-  }
-  cache.set(task, { view, at: now });
+  const cached = hit && !options.fresh && Date.now() - hit.at < TTL_MS;
+  const view = cached ? hit.view : await refresh(env, task, options.fresh === true);
+  if (!view) throw new FedgeError("task_not_found", `no task "${task}"`);
   return view;
 }
 
+/** Single flight: a miss joins the call in progress unless it must start a fresh one. */
+function refresh(env: Env, task: string, fresh: boolean): Promise<TaskView | null> {
+  const pending = refreshes.get(task);
+  if (pending && !fresh) return pending;
+  const at = Date.now();
+  const call = coordinatorStub(env, task)
+    .getTask()
+    .then((view) => {
+      // Only the latest call may write: an earlier one that lands late holds an older view.
+      if (refreshes.get(task) === call) cache.set(task, { view, at });
+      return view;
+    })
+    .finally(() => {
+      if (refreshes.get(task) === call) refreshes.delete(task);
+    });
+  refreshes.set(task, call);
+  return call;
+}
+
+/** A view the caller has just had from the coordinator (task created or changed): it replaces anything cached or in flight. */
 export function rememberTask(view: TaskView): void {
+  refreshes.delete(view.task.id);
   cache.set(view.task.id, { view, at: Date.now() });
 }
+
+/**
+ * The largest upload the task can need: no payload of any codec may be larger than the
+ * dense-f32 one (docs/codecs.md), deflated or not.
+ */
+export const maxUploadBytes = (view: TaskView): number =>
+  FRAME_HEADER_BYTES + maxPayloadBytes(view.task.config.model.parameters);
+
+/** 400 for a `:task` that cannot name a task, before anything else looks at it. */
+export const requireTaskId = createMiddleware<AppEnv>(async (c, next) => {
+  const id = c.req.param("task") ?? "";
+  if (!TASK_ID_PATTERN.test(id)) {
+    throw new FedgeError("bad_request", `task id ${JSON.stringify(id)} must match ${TASK_ID_PATTERN.source}`);
+  }
+  await next();
+});
+
+/** 404 for a `:task` that does not exist, before any credential is looked at. */
+export const requireKnownTask = createMiddleware<AppEnv>(async (c, next) => {
+  await loadTask(c.env, c.req.param("task") ?? "");
+  await next();
+});
