@@ -29,11 +29,30 @@ describe("task configuration", () => {
       aggregation: { mode: "sync" },
       staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: 10 },
       round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 },
-      clusters: { targetSize: 10 },
+      clusters: { targetSize: 10, inactiveAfterVersions: 1 },
+      limits: {
+        maxSampleWeight: 100_000,
+        clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },
+      },
       devices: { minBatteryLevel: 0.2 },
       compression: { density: 1, bits: 32 },
       placement: { coordinatorRegion: "enam" },
     });
+  });
+
+  it("names the limits that are out of range: a zero maximum weight, a clip bound ≤ 0, minHistory above window", () => {
+    const message = problems({
+      model,
+      limits: {
+        maxSampleWeight: 0,
+        clipping: { kind: "adaptive", window: 3, minHistory: 4 },
+      },
+    });
+    expect(message).toMatch(/limits\.maxSampleWeight/);
+    expect(message).toMatch(/limits\.clipping\.minHistory: minHistory must be <= window/);
+    expect(problems({ model, limits: { clipping: { kind: "fixed", maxNorm: 0 } } })).toMatch(
+      /limits\.clipping\.maxNorm/,
+    );
   });
 
   it("accepts tensors listed out of offset order", () => {
