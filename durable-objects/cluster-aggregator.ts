@@ -70,7 +70,7 @@ export type CheckinDecision =
 /** How long a device may resend an update and get its original receipt back. */
 export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600_000;
 /** A device below the battery threshold asks again after this long. */
-export const LOW_BATTERY_RETRY_SECONDS = 900;
+const LOW_BATTERY_RETRY_SECONDS = 900;
 /** How often the alarm prunes receipts and assignments nobody can use any more. */
 const HOUSEKEEPING_MS = 3600_000;
 

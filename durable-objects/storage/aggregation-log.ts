@@ -161,10 +161,6 @@ export class AggregationLog {
     return s ? { seq: s.seq, attempts: s.attempts, nextAttemptAt: s.nextAttemptAt } : null;
   }
 
-  has(id: string): boolean {
-    return this.#sql.exec("SELECT 1 FROM log_inputs WHERE id = ?", id).toArray().length > 0;
-  }
-
   /** Validates a raw payload and returns its ‖x‖₂, without touching any sum. Throws its CodecError. */
   measure(codec: number, payload: Uint8Array): number {
     return Math.sqrt(this.#open.acc.measure({ codec, payload }).squaredNorm);
