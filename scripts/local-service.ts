@@ -46,6 +46,7 @@ export async function startLocalService(options: { outdir?: string } = {}): Prom
             ADMIN_TOKEN: adminToken,
             TOKEN_SECRET: crypto.randomUUID(),
             ALLOW_REGION_OVERRIDE: "true",
+            FEDGE_LOCAL_DEV: "true",
           },
         },
       ],

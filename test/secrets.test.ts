@@ -4,11 +4,12 @@
  * or the development default, and says which secret to set. The test configuration marks
  * local development, so production is exercised by calling the app with another env.
  */
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sign } from "hono/jwt";
 import { beforeAll, describe, expect, it } from "vitest";
 import devVarsExample from "../.dev.vars.example?raw";
+import { directoryStub } from "../durable-objects/stubs";
 import { app } from "../workers/app";
 import { adminToken, tokenSecret } from "../workers/secrets";
 import { createTask, flatModel } from "./helpers";
@@ -81,6 +82,21 @@ describe("outside local development", () => {
 
       // Assert
       await expectMisconfigured(res, "TOKEN_SECRET", why);
+    },
+  );
+
+  it.each(weak("TOKEN_SECRET"))(
+    "refuses to register a device while TOKEN_SECRET is %s, with 503 misconfigured, placing no device",
+    async (_case, secret, why) => {
+      const res = await call(production({ TOKEN_SECRET: secret }), `/v1/tasks/${TASK}/devices`, {
+        method: "POST",
+        headers: { "X-Fedge-Region": "afr" },
+      });
+      await expectMisconfigured(res, "TOKEN_SECRET", why);
+      const placed = await runInDurableObject(directoryStub(env, TASK, "afr"), (_, state) =>
+        state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM devices").one(),
+      );
+      expect(placed.n).toBe(0);
     },
   );
 

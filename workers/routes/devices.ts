@@ -4,15 +4,14 @@ import { z } from "zod";
 import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub, directoryStub } from "../../durable-objects/stubs";
 import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
-import { maxPayloadBytes } from "../../shared/codecs/layout";
 import { FedgeError } from "../../shared/errors";
-import { FRAME_HEADER_BYTES } from "../../shared/protocol/frame";
 import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { type DeviceClaims, issueDeviceToken, requireDevice, TOKEN_RENEW_WITHIN_SECONDS } from "../auth";
 import { readJson } from "../body";
 import { requestRegion } from "../region";
-import { loadTask } from "../tasks";
+import { tokenSecret } from "../secrets";
+import { loadTask, maxUploadBytes } from "../tasks";
 import { parseBody } from "../validate";
 
 export const devices = new Hono<AppEnv>();
@@ -40,6 +39,8 @@ const EvaluationBody = z.strictObject({
 
 devices.post("/:task/devices", async (c) => {
   const taskId = c.req.param("task");
+  // Checked first: a registration that cannot be answered with a token must write nothing.
+  const secret = tokenSecret(c.env);
   parseBody(RegisterBody, await readJson(c, {}));
   const view = await loadTask(c.env, taskId);
   const config = view.task.config;
@@ -50,7 +51,7 @@ devices.post("/:task/devices", async (c) => {
     clusterSize: config.clusters.targetSize,
     coordinatorRegion: config.placement.coordinatorRegion,
   });
-  const { token, expiresAt } = await issueDeviceToken(c.env.TOKEN_SECRET, {
+  const { token, expiresAt } = await issueDeviceToken(secret, {
     sub: registration.deviceId,
     task: taskId,
     region,
@@ -69,7 +70,7 @@ devices.post("/:task/devices", async (c) => {
         layout: config.model.layout,
         layoutHash: view.model.layoutHash,
         codecs: SUPPORTED_CODECS,
-        maxUploadBytes: FRAME_HEADER_BYTES + maxPayloadBytes(config.model.parameters),
+        maxUploadBytes: maxUploadBytes(view),
         modelVersion: view.model.version,
       },
     },
@@ -101,7 +102,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     ),
   );
   const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
-  const renewal = await renewedToken(c.env.TOKEN_SECRET, device);
+  const renewal = await renewedToken(tokenSecret(c.env), device);
   if (decision.action === "wait") {
     c.header("Retry-After", String(decision.retryAfterSeconds));
     return c.json({

@@ -1,14 +1,11 @@
 /** POST /v1/tasks/:task/updates — a binary update frame in, a 202 receipt out. */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { createMiddleware } from "hono/factory";
 import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub } from "../../durable-objects/stubs";
 import { decodePayload } from "../../shared/codecs/decoder";
 import { inflatePayload } from "../../shared/codecs/deflate";
-import { maxPayloadBytes } from "../../shared/codecs/layout";
 import { FedgeError } from "../../shared/errors";
-import { FRAME_HEADER_BYTES, parseFrame } from "../../shared/protocol/frame";
+import { parseFrame } from "../../shared/protocol/frame";
 import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
@@ -17,22 +14,7 @@ import { loadTask } from "../tasks";
 
 export const updates = new Hono<AppEnv>();
 
-/**
- * The largest frame the task can need: no payload of any codec may be larger than the
- * dense-f32 one (docs/codecs.md), deflated or not. Anything bigger is refused unread.
- */
-const limitToTask = createMiddleware<AppEnv>(async (c, next) => {
-  const view = await loadTask(c.env, c.get("device").task);
-  const maxSize = FRAME_HEADER_BYTES + maxPayloadBytes(view.task.config.model.parameters);
-  return bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new FedgeError("payload_too_large", `an update for this task is at most ${maxSize} bytes`);
-    },
-  })(c, next);
-});
-
-updates.post("/:task/updates", requireDevice, limitToTask, async (c) => {
+updates.post("/:task/updates", requireDevice, async (c) => {
   const device = c.get("device");
   requireOctetStream(c, "updates");
   const frame = parseFrame(new Uint8Array(await c.req.arrayBuffer()));
