@@ -30,7 +30,7 @@ import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog, type SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
-import { directoryStub } from "./stubs";
+import { directoryStub, regionStub } from "./stubs";
 
 export interface TaskRecord {
   id: string;
@@ -115,8 +115,19 @@ export interface DeadLetterReport {
   at: number;
 }
 
+/** Where the task's acknowledged updates are: what a load test reconciles its 202s against. */
+export interface UpdateTotals {
+  /** Device updates in every published version. */
+  published: number;
+  /** In the coordinator's open round, or in a round being published. */
+  coordinator: number;
+  /** Per region: in the region aggregator's open batch, or in its batch being sent. */
+  regions: Partial<Record<Region, number>>;
+}
+
 /** The admin view: the task view, the latest versions, dead letters and evaluations. */
 export interface AdminTaskView extends TaskView {
+  totals: UpdateTotals;
   versions: VersionRecord[];
   deadLetters: { batches: number; updates: number; recent: DeadLetterReport[] };
   evaluations: VersionEvaluation[];
@@ -241,6 +252,7 @@ export class Coordinator extends DurableObject<Env> {
         .map((r) => ({ ...r, sources: JSON.parse(r.sources) as string[] }));
       return {
         ...this.#view(task),
+        totals: await this.#totals(task),
         versions,
         deadLetters: { batches: totals?.batches ?? 0, updates: totals?.updates ?? 0, recent },
         evaluations: await this.#evaluations(task),
@@ -423,6 +435,23 @@ export class Coordinator extends DurableObject<Env> {
       now,
       rollbackOf,
     );
+  }
+
+  /** Updates published, in this object's log, and in each region's (one small read per region, at most nine). */
+  async #totals(task: TaskRecord): Promise<UpdateTotals> {
+    const log = this.#logFor(task);
+    const [row] = this.ctx.storage.sql
+      .exec<{ published: number | null }>("SELECT SUM(updates) AS published FROM versions")
+      .toArray();
+    const regions = this.#open().meta.get<Region[]>("regions") ?? [];
+    const statuses = await Promise.all(regions.map((r) => regionStub(this.env, task.id, r).status()));
+    return {
+      published: row?.published ?? 0,
+      coordinator: log.openCount + (log.pending?.updates ?? 0),
+      regions: Object.fromEntries(
+        regions.map((r, i) => [r, statuses[i]!.openUpdates + (statuses[i]!.pending?.updates ?? 0)]),
+      ),
+    };
   }
 
   /** Federated evaluation per version, gathered from each region's Directory (at most nine reads). */

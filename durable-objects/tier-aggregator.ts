@@ -31,7 +31,7 @@ export interface TierStatus {
   configured: boolean;
   openUpdates: number;
   openWeight: number;
-  pending: { seq: number; attempts: number; nextAttemptAt: number } | null;
+  pending: { seq: number; attempts: number; nextAttemptAt: number; updates: number } | null;
   deadLetters: { inputs: number; updates: number; batches: number; recent: DeadLetter[] };
 }
 

@@ -51,6 +51,7 @@ function allFinite(values: Float32Array): boolean {
 
 interface AdminView {
   model: { version: number; updates: number };
+  totals: { published: number; coordinator: number; regions: Record<string, number> };
   round: { updates: number };
   versions: { version: number; updates: number; rollbackOf: number | null }[];
   deadLetters: {
@@ -352,6 +353,11 @@ describe("6. one vote per device per version", () => {
     }
     await vi.waitFor(async () => expect((await taskStatus("one-vote")).round.updates).toBe(1));
     expect((await taskStatus("one-vote")).model.version).toBe(0);
+    expect((await adminView("one-vote")).totals).toEqual({
+      published: 0,
+      coordinator: 1,
+      regions: { weur: 0 },
+    });
   });
 
   it("refuses an upload from a device that was not assigned the version at check-in with 409 not_assigned", async () => {

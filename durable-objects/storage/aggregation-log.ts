@@ -156,9 +156,9 @@ export class AggregationLog {
   }
 
   /** The sealed batch awaiting its parent's acknowledgement, if any. */
-  get pending(): { seq: number; attempts: number; nextAttemptAt: number } | null {
+  get pending(): { seq: number; attempts: number; nextAttemptAt: number; updates: number } | null {
     const s = this.#sealed;
-    return s ? { seq: s.seq, attempts: s.attempts, nextAttemptAt: s.nextAttemptAt } : null;
+    return s ? { seq: s.seq, attempts: s.attempts, nextAttemptAt: s.nextAttemptAt, updates: s.count } : null;
   }
 
   /** Validates a raw payload and returns its ‖x‖₂, without touching any sum. Throws its CodecError. */
