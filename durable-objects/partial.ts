@@ -1,3 +1,5 @@
+import type { CodecId } from "../shared/protocol/frame";
+
 /** What one tier sends its parent when it flushes, and what comes back. */
 export interface PartialEnvelope {
   /** The sending object's name: the parent's de-duplication key together with seq. */
@@ -10,8 +12,13 @@ export interface PartialEnvelope {
   count: number;
   /** The newest model version the sender had seen when it sealed the batch: the round it reports on. */
   version: number;
-  /** Σ s(τᵢ)·nᵢ·cᵢ·Δᵢ (staleness weight s, clipping factor c). */
-  sum: Float32Array;
+  /**
+   * Σ s(τᵢ)·nᵢ·cᵢ·Δᵢ (staleness weight s, clipping factor c) as a raw payload that decodes
+   * to it exactly: sparse-f32 while the sum has few nonzeros, dense-f32 past the crossover
+   * (encodeExact in shared/codecs/encoder.ts).
+   */
+  codec: CodecId;
+  payload: Uint8Array;
 }
 
 export interface PartialAck {

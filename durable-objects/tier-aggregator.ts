@@ -7,6 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Region } from "../shared/regions";
+import { encodeExact } from "../shared/codecs/encoder";
 import type { Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
 import type { DeadLetterReport } from "./coordinator";
@@ -117,7 +118,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
           weight: batch.weight,
           count: batch.count,
           version: this.newestVersion() ?? 0,
-          sum: batch.sum,
+          ...encodeExact(batch.sum),
         });
         return sent.ok ? { ok: true, value: undefined } : sent;
       },

@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { Coordinator } from "../durable-objects/coordinator";
 import { RegionAggregator } from "../durable-objects/region-aggregator";
 import { clusterStub, coordinatorStub, directoryStub, regionStub } from "../durable-objects/stubs";
+import { encodeExact } from "../shared/codecs/encoder";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import {
   adminHeaders,
@@ -453,7 +454,7 @@ describe("10. one failure shape", () => {
         weight: 1,
         count: 1,
         version: 0,
-        sum: new Float32Array(DIM),
+        ...encodeExact(new Float32Array(DIM)),
       }),
     ).toEqual({
       ok: false,

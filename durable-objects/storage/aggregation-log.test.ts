@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CodecError } from "../../shared/codecs/codec-error";
-import { encodeUpdate } from "../../shared/codecs/encoder";
+import { encodeExact, encodeUpdate } from "../../shared/codecs/encoder";
 import { IndexCoding } from "../../shared/codecs/ids";
 import { SeededRandom } from "../../shared/codecs/random";
 import { referenceBackend } from "../../shared/kernels/reference";
@@ -73,7 +73,7 @@ describe("AggregationLog", () => {
   it("merges a child's (child, seq) once and refuses older or repeated sequence numbers", async () => {
     await withStorage("log-partials", (sql) => {
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
-      const env1 = { child: "c0", seq: 1, weight: 2, count: 2, version: 0, sum: Float32Array.of(5) };
+      const env1 = { child: "c0", seq: 1, weight: 2, count: 2, version: 0, ...encodeExact(Float32Array.of(5)) };
       expect(log.appendPartial(env1, 1)).toBe(true);
       expect(log.appendPartial(env1, 2)).toBe(false);
       expect(log.appendPartial({ ...env1, seq: 2 }, 3)).toBe(true);

@@ -17,9 +17,9 @@
 
 import { FedgeError } from "../../shared/errors";
 import type { Accumulator, KernelBackend } from "../../shared/kernels/accumulator";
-import { Codec, type CodecId } from "../../shared/protocol/frame";
+import type { CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
-import type { BlobStore } from "./blob-store";
+import { type BlobStore, CHUNK_BYTES } from "./blob-store";
 
 export interface LogInput {
   /** Idempotency key, unique within this aggregator. */
@@ -96,6 +96,8 @@ export class AggregationLog {
   #open: Running;
   #sealed: (Running & { seq: number; attempts: number; nextAttemptAt: number }) | null = null;
   #openSince: number | null = null;
+  /** The acknowledged batch's accumulator, kept for the next batch: one kernel instance per role per object lifetime. */
+  #spare: Accumulator | null = null;
 
   constructor(sql: SqlStorage, blobs: BlobStore, backend: KernelBackend, dim: number) {
     this.#sql = sql;
@@ -106,7 +108,7 @@ export class AggregationLog {
       seqno INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
       scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
-      batch INTEGER, received_at INTEGER NOT NULL)`);
+      batch INTEGER, received_at INTEGER NOT NULL, payload BLOB)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);
@@ -182,8 +184,10 @@ export class AggregationLog {
         `this input (‖x‖ = ${input.norm.toPrecision(4)}, scale ${input.scale.toPrecision(4)}) would take the aggregate past ${MAX_MAGNITUDE.toPrecision(4)}, where f32 sums stop being finite`,
       );
     }
+    // A payload that fits a row is stored in it: one row written, and one deleted, per input.
+    const inline = input.payload.byteLength <= CHUNK_BYTES;
     this.#sql.exec(
-      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
       input.id,
       input.source,
       input.codec,
@@ -192,8 +196,9 @@ export class AggregationLog {
       input.count,
       input.norm,
       now,
+      inline ? ownBuffer(input.payload) : null,
     );
-    this.#blobs.put(`log:${input.id}`, input.payload);
+    if (!inline) this.#blobs.put(`log:${input.id}`, input.payload);
     addTo(this.#open, input.codec, input.payload, input);
     this.#openSince ??= now;
   }
@@ -214,18 +219,17 @@ export class AggregationLog {
       envelope.child,
       envelope.seq,
     );
-    const sum = envelope.sum;
-    const payload = new Uint8Array(sum.buffer, sum.byteOffset, sum.byteLength);
+    const { codec, payload } = envelope;
     this.append(
       {
         id: `${envelope.child}#${envelope.seq}`,
         source: envelope.child,
-        codec: Codec.DenseF32,
+        codec,
         payload,
         scale: 1,
         weight: envelope.weight,
         count: envelope.count,
-        norm: this.measure(Codec.DenseF32, payload),
+        norm: this.measure(codec, payload),
       },
       now,
     );
@@ -259,11 +263,14 @@ export class AggregationLog {
   /** The parent has the batch: forget its inputs. */
   acknowledge(seq: number): void {
     if (this.#sealed?.seq !== seq) return;
-    for (const { id } of this.#sql.exec<{ id: string }>("SELECT id FROM log_inputs WHERE batch = ?", seq)) {
-      this.#blobs.delete(`log:${id}`);
-    }
+    const large = this.#sql.exec<{ id: string }>(
+      "SELECT id FROM log_inputs WHERE batch = ? AND payload IS NULL",
+      seq,
+    );
+    for (const { id } of large) this.#blobs.delete(`log:${id}`);
     this.#sql.exec("DELETE FROM log_inputs WHERE batch = ?", seq);
     this.#sql.exec("DELETE FROM log_batches WHERE seq = ?", seq);
+    this.#spare = this.#sealed.acc;
     this.#sealed = null;
   }
 
@@ -319,7 +326,10 @@ export class AggregationLog {
   }
 
   #running(): Running {
-    return { acc: this.#backend.createAccumulator(this.#dim), weight: 0, count: 0, inputs: 0, magnitude: 0 };
+    const acc = this.#spare ?? this.#backend.createAccumulator(this.#dim);
+    this.#spare = null;
+    acc.reset();
+    return { acc, weight: 0, count: 0, inputs: 0, magnitude: 0 };
   }
 
   #rebuild(): void {
@@ -345,9 +355,10 @@ export class AggregationLog {
       norm: number;
       batch: number | null;
       received_at: number;
-    }>("SELECT id, codec, scale, weight, count, norm, batch, received_at FROM log_inputs ORDER BY seqno");
+      payload: ArrayBuffer | null;
+    }>("SELECT id, codec, scale, weight, count, norm, batch, received_at, payload FROM log_inputs ORDER BY seqno");
     for (const row of rows) {
-      const payload = this.#blobs.get(`log:${row.id}`);
+      const payload = row.payload ? new Uint8Array(row.payload) : this.#blobs.get(`log:${row.id}`);
       if (!payload) throw new Error(`log input ${row.id} has no payload`);
       const target = row.batch === null ? this.#open : this.#sealed;
       if (!target)
@@ -356,6 +367,12 @@ export class AggregationLog {
       if (row.batch === null) this.#openSince ??= row.received_at;
     }
   }
+}
+
+/** The bytes of a view as an ArrayBuffer of their own (what SQLite binds as a BLOB). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (whole ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 }
 
 /** Adds scale × the payload's values to a running sum, in log order (so a rebuild is bit-identical). */

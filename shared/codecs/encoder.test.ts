@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FRAME_HEADER_BYTES, parseFrame } from "../protocol/frame";
 import { decodePayload, decodeToDense } from "./decoder";
-import { DEFAULT_BLOCK_SIZE, encodeUpdate, type ValueBits } from "./encoder";
+import { DEFAULT_BLOCK_SIZE, encodeExact, encodeUpdate, type ValueBits } from "./encoder";
 import { F16_MAX } from "./f16";
 import { Codec, codecInfo, IndexCoding } from "./ids";
 import { indexSections } from "./index-section";
@@ -160,5 +160,34 @@ describe("encodeUpdate", () => {
     expect(() => encodeUpdate(Float32Array.of(3.4028235e38, 1), { ...META, bits: 8, blockSize: 1 })).toThrow(
       RangeError,
     );
+  });
+});
+
+describe("encodeExact", () => {
+  const same = (a: Float32Array, b: Float32Array) =>
+    expect(Array.from(new Uint32Array(a.buffer))).toEqual(Array.from(new Uint32Array(b.buffer)));
+
+  it("sends a mostly-zero vector as sparse-f32 that decodes to it bit for bit", () => {
+    const values = new Float32Array(1000);
+    values[3] = 1.5;
+    values[999] = -3.4e38;
+    values[500] = 1e-45;
+    const { codec, payload } = encodeExact(values);
+    expect(codec).toBe(Codec.SparseF32);
+    expect(payload.byteLength).toBeLessThan(4 * 1000);
+    same(decodeToDense(codec, payload, 1000), values);
+  });
+
+  it("sends a dense vector as dense-f32, the same bytes as its values", () => {
+    const values = Float32Array.from({ length: 64 }, (_, i) => i - 31.5);
+    const { codec, payload } = encodeExact(values);
+    expect(codec).toBe(Codec.DenseF32);
+    same(decodeToDense(codec, payload, 64), values);
+  });
+
+  it("sends all zeros as dense-f32 zeros", () => {
+    const { codec, payload } = encodeExact(new Float32Array(5));
+    expect(codec).toBe(Codec.DenseF32);
+    same(decodeToDense(codec, payload, 5), new Float32Array(5));
   });
 });

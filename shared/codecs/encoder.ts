@@ -16,7 +16,7 @@
  */
 import { type EncodeOptions, encodeFrame, MAX_DIM } from "../protocol/frame";
 import { Codec, type CodecId, type IndexCodingId, type ValueCoding } from "./ids";
-import { indexSections, smallestIndexSection, writeIndexSection } from "./index-section";
+import { type IndexSection, indexSections, smallestIndexSection, writeIndexSection } from "./index-section";
 import { MAX_BLOCK_SIZE, maxPayloadBytes, SPARSE_HEADER_BYTES } from "./layout";
 import { topK } from "./top-k";
 import { encodeValueSection } from "./value-section";
@@ -96,13 +96,54 @@ export function encodeUpdate(values: Float32Array, options: EncodeUpdateOptions)
       options,
     );
   }
+  const payload = sparsePayload(section, indices, bytes, quantized ? blockSize : 0);
+  return encodeFrame({ codec: SPARSE_CODEC[coding], flags: 0, dim, nnz: k }, payload, options);
+}
+
+/** A sparse payload (docs/codecs.md): header, value section, index section. */
+function sparsePayload(
+  section: IndexSection,
+  indices: Uint32Array,
+  valueBytes: Uint8Array,
+  blockSize: number,
+): Uint8Array {
+  const indexOffset = SPARSE_HEADER_BYTES + valueBytes.byteLength;
   const payload = new Uint8Array(indexOffset + section.bytes);
   const view = new DataView(payload.buffer);
   view.setUint8(0, section.coding);
   view.setUint8(1, section.riceParameter);
-  view.setUint16(2, quantized ? blockSize : 0, true);
-  view.setUint32(4, k, true);
-  payload.set(bytes, SPARSE_HEADER_BYTES);
+  view.setUint16(2, blockSize, true);
+  view.setUint32(4, indices.length, true);
+  payload.set(valueBytes, SPARSE_HEADER_BYTES);
   writeIndexSection(payload, indexOffset, section, indices);
-  return encodeFrame({ codec: SPARSE_CODEC[coding], flags: 0, dim, nnz: k }, payload, options);
+  return payload;
+}
+
+/**
+ * A raw payload that decodes to exactly `values` (finite): its nonzero entries as
+ * sparse-f32 when that is smaller, else dense-f32. What an aggregator sends its parent:
+ * summing it adds the same f32 values at the same indices as the dense vector would
+ * (the zeros add nothing), so the parent's sum is bit for bit the same.
+ */
+export function encodeExact(values: Float32Array): { codec: CodecId; payload: Uint8Array } {
+  const dim = values.length;
+  let nnz = 0;
+  for (let i = 0; i < dim; i++) if (values[i] !== 0) nnz++;
+  // Sparse needs at least 8 bytes per nonzero (4 for the value, ≥ 4 for header and index) on top.
+  if (nnz > 0 && SPARSE_HEADER_BYTES + 4 * nnz < 4 * dim) {
+    const indices = new Uint32Array(nnz);
+    const selected = new Float32Array(nnz);
+    for (let i = 0, j = 0; i < dim; i++) {
+      if (values[i] !== 0) {
+        indices[j] = i;
+        selected[j++] = values[i]!;
+      }
+    }
+    const section = smallestIndexSection(indices, dim);
+    const valueBytes = encodeValueSection(selected, "f32", 0, Math.random).bytes;
+    if (SPARSE_HEADER_BYTES + valueBytes.byteLength + section.bytes <= maxPayloadBytes(dim)) {
+      return { codec: Codec.SparseF32, payload: sparsePayload(section, indices, valueBytes, 0) };
+    }
+  }
+  return { codec: Codec.DenseF32, payload: encodeValueSection(values, "f32", 0, Math.random).bytes };
 }
