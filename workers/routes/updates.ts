@@ -2,11 +2,11 @@
 import { Hono } from "hono";
 import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub } from "../../durable-objects/stubs";
-import { decodePayload } from "../../shared/codecs/decoder";
 import { inflatePayload } from "../../shared/codecs/deflate";
 import { FedgeError } from "../../shared/errors";
 import { parseFrame } from "../../shared/protocol/frame";
 import { unwrap } from "../../shared/result";
+import { admitUpload } from "../admission";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
 import { requireOctetStream } from "../body";
@@ -44,9 +44,11 @@ updates.post("/:task/updates", requireDevice, async (c) => {
       `base version ${h.baseVersion} > current version ${view.model.version}`,
     );
   }
-  // Inflate (bounded), then decode once to reject a bad payload or NaN/±∞ before anything is stored.
+  // Inflate (bounded). The cluster validates the payload whole (bad_frame, non_finite_value)
+  // in the same kernel pass that measures its norm, before anything is stored.
   const { payload } = await inflatePayload(frame);
-  decodePayload(h.codec, payload, h.dim);
+  // Counted only once the frame has passed every check the edge can make on its own.
+  await admitUpload(c);
   const cluster = clusterStub(c.env, device.task, device.region, device.cluster);
   const receipt = await cluster.submit(
     clusterIdentity(device.task, view.task.config, device.region, device.cluster),
