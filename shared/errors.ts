@@ -24,10 +24,12 @@ export const ERROR_STATUS = {
   duplicate_contribution: 409,
   duplicate_evaluation: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   unsupported_media_type: 415,
   internal: 500,
   unavailable: 503,
   misconfigured: 503,
+  overloaded: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -37,6 +39,8 @@ export class FedgeError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For 429 and 503: when the client may try again, sent as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -7,19 +7,27 @@
  */
 import { ERROR_STATUS, type ErrorCode, FedgeError } from "./errors";
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+export interface ResultError {
+  code: ErrorCode;
+  message: string;
+  /** For a refusal to retry later (429, 503): when. */
+  retryAfterSeconds?: number;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ResultError };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 
-export const fail = <T = never>(code: ErrorCode, message: string): Result<T> => ({
+export const fail = <T = never>(code: ErrorCode, message: string, retryAfterSeconds?: number): Result<T> => ({
   ok: false,
-  error: { code, message },
+  error: retryAfterSeconds === undefined ? { code, message } : { code, message, retryAfterSeconds },
 });
 
 /** The value, or the error as a FedgeError (which the edge's error handler turns into its HTTP answer). */
 export function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;
-  throw new FedgeError(result.error.code, result.error.message);
+  const { code, message, retryAfterSeconds } = result.error;
+  throw new FedgeError(code, message, retryAfterSeconds);
 }
 
 /** Runs `fn`, turning a thrown FedgeError into a failed Result; anything else is rethrown. */
@@ -27,7 +35,7 @@ export async function attempt<T>(fn: () => T | Promise<T>): Promise<Result<T>> {
   try {
     return ok(await fn());
   } catch (err) {
-    if (err instanceof FedgeError) return fail(err.code, err.message);
+    if (err instanceof FedgeError) return fail(err.code, err.message, err.retryAfterSeconds);
     throw err;
   }
 }

@@ -17,7 +17,11 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
 };
 
 export function errorResponse(err: Error, c: Context<AppEnv>): Response {
-  if (err instanceof FedgeError) return c.json(errorBody(err.code, err.message), err.status);
+  if (err instanceof FedgeError) {
+    if (err.retryAfterSeconds !== undefined)
+      c.header("Retry-After", String(Math.ceil(err.retryAfterSeconds)));
+    return c.json(errorBody(err.code, err.message), err.status);
+  }
   if (err instanceof HTTPException) {
     const code = CODE_FOR_STATUS[err.status] ?? "internal";
     return c.json(errorBody(code, err.message || code.replaceAll("_", " ")), err.status);

@@ -6,6 +6,7 @@ import { clusterStub, directoryStub } from "../../durable-objects/stubs";
 import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
 import { FedgeError } from "../../shared/errors";
 import { unwrap } from "../../shared/result";
+import { limitRegistrations } from "../admission";
 import type { AppEnv } from "../app-env";
 import { type DeviceClaims, issueDeviceToken, requireDevice, TOKEN_RENEW_WITHIN_SECONDS } from "../auth";
 import { readJson } from "../body";
@@ -37,7 +38,7 @@ const EvaluationBody = z.strictObject({
   examples: z.int().min(1).max(100_000_000),
 });
 
-devices.post("/:task/devices", async (c) => {
+devices.post("/:task/devices", limitRegistrations, async (c) => {
   const taskId = c.req.param("task");
   // Checked first: a registration that cannot be answered with a token must write nothing.
   const secret = tokenSecret(c.env);
