@@ -78,12 +78,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   /** Accepted updates' norms, oldest first, for adaptive clipping; loaded on first use. */
   #norms: number[] | null = null;
   #housekeptAt: number | undefined;
+  #complete: { newest: number; settings: number; value: boolean } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS receipts (
-      key TEXT PRIMARY KEY, receipt TEXT NOT NULL, received_at INTEGER NOT NULL)`);
+    sql.exec("CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS members (
       device TEXT PRIMARY KEY, joined_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
       active_version INTEGER, battery TEXT, network TEXT)`);
@@ -152,6 +152,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           workScale: workScale(report.battery),
         };
       });
+      this.#changed();
       await this.admit(id);
       return decision;
     });
@@ -179,9 +180,9 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const key = `${update.device}:${update.updateId}`;
       const sql = this.ctx.storage.sql;
       const [seen] = sql
-        .exec<{ receipt: string }>("SELECT receipt FROM receipts WHERE key = ?", key)
+        .exec<{ received_at: number }>("SELECT received_at FROM receipts WHERE key = ?", key)
         .toArray();
-      if (seen) return JSON.parse(seen.receipt) as UpdateReceipt;
+      if (seen) return receiptFor(update.updateId, seen.received_at);
       const staleness = Math.max(0, currentVersion - update.baseVersion);
       if (staleness > id.maxStaleness) {
         throw new FedgeError(
@@ -213,17 +214,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const clip = clipFactor(norm, clipBound(id.clipping, this.#recentNorms()));
       const scale = update.sampleWeight * stalenessWeight(id.staleness, staleness) * clip;
       const receipt = await this.commit(id, (log, now) => {
-        const receipt: UpdateReceipt = {
-          updateId: update.updateId,
-          status: "accepted",
-          receivedAt: new Date(now).toISOString(),
-        };
-        sql.exec(
-          "INSERT INTO receipts (key, receipt, received_at) VALUES (?, ?, ?)",
-          key,
-          JSON.stringify(receipt),
-          now,
-        );
+        sql.exec("INSERT INTO receipts (key, received_at) VALUES (?, ?)", key, now);
         sql.exec(
           "UPDATE assignments SET update_key = ? WHERE version = ? AND device = ?",
           key,
@@ -249,7 +240,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           },
           now,
         );
-        return receipt;
+        this.#changed();
+        return receiptFor(update.updateId, now);
       });
       if (id.clipping.kind === "adaptive") this.#rememberNorm(norm, id.clipping.window);
       return receipt;
@@ -276,6 +268,9 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   protected override batchComplete(id: ClusterIdentity, _log: AggregationLog): boolean {
     const newest = this.newestVersion();
     if (newest === undefined) return true;
+    // Asked several times per request (is a flush due? when is the alarm?): computed once per change.
+    const memo = this.#complete;
+    if (memo?.newest === newest && memo.settings === id.inactiveAfterVersions) return memo.value;
     const [row] = this.ctx.storage.sql
       .exec<{ missing: number }>(
         `SELECT COUNT(*) AS missing FROM members m
@@ -285,7 +280,9 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         id.inactiveAfterVersions,
       )
       .toArray();
-    return (row?.missing ?? 0) === 0;
+    const value = (row?.missing ?? 0) === 0;
+    this.#complete = { newest, settings: id.inactiveAfterVersions, value };
+    return value;
   }
 
   /** Hourly while there are receipts to expire. */
@@ -305,12 +302,18 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     if (newest !== undefined) sql.exec("DELETE FROM assignments WHERE version < ?", newest - id.maxStaleness);
   }
 
+  /** Writes only when the member's activity moves forward. */
   #markActive(device: string, version: number): void {
     this.ctx.storage.sql.exec(
-      "UPDATE members SET active_version = MAX(COALESCE(active_version, ?2), ?2) WHERE device = ?1",
+      "UPDATE members SET active_version = ?2 WHERE device = ?1 AND (active_version IS NULL OR active_version < ?2)",
       device,
       version,
     );
+  }
+
+  /** Membership, assignments or contributions changed: completeness must be looked at again. */
+  #changed(): void {
+    this.#complete = null;
   }
 
   #rememberNorm(norm: number, window: number): void {
@@ -328,4 +331,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     }
     return this.#norms;
   }
+}
+
+function receiptFor(updateId: string, receivedAt: number): UpdateReceipt {
+  return { updateId, status: "accepted", receivedAt: new Date(receivedAt).toISOString() };
 }

@@ -6,8 +6,8 @@
  * configuration step can be missed.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Region } from "../shared/regions";
 import { encodeExact } from "../shared/codecs/encoder";
+import type { Region } from "../shared/regions";
 import type { Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
 import type { DeadLetterReport } from "./coordinator";

@@ -73,7 +73,14 @@ describe("AggregationLog", () => {
   it("merges a child's (child, seq) once and refuses older or repeated sequence numbers", async () => {
     await withStorage("log-partials", (sql) => {
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
-      const env1 = { child: "c0", seq: 1, weight: 2, count: 2, version: 0, ...encodeExact(Float32Array.of(5)) };
+      const env1 = {
+        child: "c0",
+        seq: 1,
+        weight: 2,
+        count: 2,
+        version: 0,
+        ...encodeExact(Float32Array.of(5)),
+      };
       expect(log.appendPartial(env1, 1)).toBe(true);
       expect(log.appendPartial(env1, 2)).toBe(false);
       expect(log.appendPartial({ ...env1, seq: 2 }, 3)).toBe(true);

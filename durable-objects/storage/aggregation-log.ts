@@ -356,7 +356,9 @@ export class AggregationLog {
       batch: number | null;
       received_at: number;
       payload: ArrayBuffer | null;
-    }>("SELECT id, codec, scale, weight, count, norm, batch, received_at, payload FROM log_inputs ORDER BY seqno");
+    }>(
+      "SELECT id, codec, scale, weight, count, norm, batch, received_at, payload FROM log_inputs ORDER BY seqno",
+    );
     for (const row of rows) {
       const payload = row.payload ? new Uint8Array(row.payload) : this.#blobs.get(`log:${row.id}`);
       if (!payload) throw new Error(`log input ${row.id} has no payload`);
