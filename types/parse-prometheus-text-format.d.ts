@@ -1,0 +1,16 @@
+/** The npm package ships no types; what the tests use of it. */
+declare module "parse-prometheus-text-format" {
+  export interface ParsedMetric {
+    name: string;
+    help: string;
+    type: "COUNTER" | "GAUGE" | "HISTOGRAM" | "SUMMARY" | "UNTYPED";
+    metrics: {
+      value?: string;
+      labels?: Record<string, string>;
+      buckets?: Record<string, string>;
+      count?: string;
+      sum?: string;
+    }[];
+  }
+  export default function parsePrometheusTextFormat(text: string): ParsedMetric[];
+}
