@@ -2,15 +2,17 @@
  * One row of the kernels table: the same input through the WASM kernel (the real
  * wrapper path: copy in, validate, accumulate), the TypeScript reference, a plain
  * JavaScript loop and native C, with the update's ‖v‖² from each checked against the
- * reference's, so that every rate is for the same, correct, work.
+ * reference's, so that every rate is for the same, correct, work; then timed in
+ * interleaved rounds (./measure.ts) and summarized (./stats.ts).
  */
 import { accumulateUpdate } from "../../shared/codecs/accumulate";
 import { codecInfo, codecName, IndexCoding } from "../../shared/codecs/ids";
 import { weightedSumInto } from "../../shared/kernels/reference";
 import { createWasmBackend, type KernelExports } from "../../wasm/accumulator";
 import { denseLoop, sparseLoop, weightedSumLoop } from "./js-loops";
-import { bestOfRounds, type Timing, throughput } from "./measure";
+import { interleavedRounds, type Timing, throughput } from "./measure";
 import { type Native, WEIGHTED_SUM } from "./native";
+import { perRoundRatios, type Spread, spread } from "./stats";
 import { type EncodeChoice, encode } from "./workloads";
 
 export interface KernelRow {
@@ -20,25 +22,64 @@ export interface KernelRow {
   d: number;
   /** Sparse rows: the fraction of values sent. */
   density?: number;
-  /** Elements per second: nonzeros for sparse rows, floats for dense ones. */
+  /** Elements per second, the median over the rounds: nonzeros for sparse rows, floats for dense ones. */
   wasmPerSec: number;
   /** Weighted sum only: through Accumulator.addWeighted, which copies x into WASM memory first. */
   wasmWithCopyPerSec?: number;
   tsPerSec: number;
   jsLoopPerSec: number;
   nativePerSec?: number;
+  /** The same rates' spread over the rounds (their medians are the figures above). */
+  perSec: Rates<Spread>;
+  /** wasm / native and wasm / js-loop, taken round by round, then summarized. */
+  ratios: { wasmOverNative?: Spread; wasmOverJsLoop: Spread };
+}
+
+interface Rates<T> {
+  wasm: T;
+  wasmWithCopy?: T;
+  ts: T;
+  jsLoop: T;
+  native?: T;
 }
 
 /** The scale every update is added with (a sample weight). */
 const SCALE = 0.5;
 /** One short run: to check a result, not to time it. */
-const ONCE: Timing = { runs: 1, minMs: 0, rounds: 1 };
+const ONCE = { runs: 1, minMs: 0 };
 const VALUE_CODINGS = { 32: "f32", 16: "f16", 8: "q8", 4: "q4" } as const;
 const INDEX_CODINGS = ["varint", "bitmap", "rice"];
 
 /** a agrees with the reference b: exactly, or within rel relative error. */
 function check(what: string, a: number, b: number, rel: number): void {
   if (Math.abs(a - b) > rel * Math.abs(b)) throw new Error(`${what}: ‖v‖² ${a} ≠ reference ${b}`);
+}
+
+/** Each implementation's turns, interleaved over timing.rounds rounds, as a row's rates and ratios. */
+function timeRow(
+  measures: Record<keyof Rates<unknown>, (() => number) | undefined>,
+  timing: Timing,
+): Omit<KernelRow, "name" | "codec" | "d" | "density"> {
+  const { wasm, wasmWithCopy, ts, jsLoop, native } = interleavedRounds(measures, timing.rounds);
+  const perSec: Rates<Spread> = {
+    wasm: spread(wasm!),
+    ...(wasmWithCopy ? { wasmWithCopy: spread(wasmWithCopy) } : {}),
+    ts: spread(ts!),
+    jsLoop: spread(jsLoop!),
+    ...(native ? { native: spread(native) } : {}),
+  };
+  return {
+    wasmPerSec: perSec.wasm.median,
+    ...(perSec.wasmWithCopy ? { wasmWithCopyPerSec: perSec.wasmWithCopy.median } : {}),
+    tsPerSec: perSec.ts.median,
+    jsLoopPerSec: perSec.jsLoop.median,
+    ...(perSec.native ? { nativePerSec: perSec.native.median } : {}),
+    perSec,
+    ratios: {
+      ...(native ? { wasmOverNative: spread(perRoundRatios(wasm!, native)) } : {}),
+      wasmOverJsLoop: spread(perRoundRatios(wasm!, jsLoop!)),
+    },
+  };
 }
 
 /** acc[i] += w · x[i] over d floats. */
@@ -56,22 +97,23 @@ export function weightedSumRow(
   if (pages > 0) exports.memory.grow(pages);
   new Float32Array(exports.memory.buffer, base + 4 * d, d).set(x);
   const bytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  const rates = bestOfRounds(
+  const nativeRun = native?.prepare(WEIGHTED_SUM, bytes, d, SCALE);
+  const rates = timeRow(
     {
-      wasmPerSec: () => throughput(d, () => exports.weightedSum(base, base + 4 * d, d, SCALE), timing),
-      wasmWithCopyPerSec: () => {
+      wasm: () => throughput(d, () => exports.weightedSum(base, base + 4 * d, d, SCALE), timing),
+      wasmWithCopy: () => {
         const acc = createWasmBackend(module).createAccumulator(d);
         return throughput(d, () => acc.addWeighted(x, SCALE), timing);
       },
-      tsPerSec: () => {
+      ts: () => {
         const acc = new Float32Array(d);
         return throughput(d, () => weightedSumInto(acc, x, SCALE), timing);
       },
-      jsLoopPerSec: () => {
+      jsLoop: () => {
         const acc = new Float32Array(d);
         return throughput(d, () => weightedSumLoop(acc, x, SCALE), timing);
       },
-      ...(native ? { nativePerSec: () => native.run(WEIGHTED_SUM, bytes, d, SCALE, timing).perSec } : {}),
+      native: nativeRun && (() => nativeRun(timing).perSec),
     },
     timing,
   );
@@ -103,24 +145,25 @@ export function accumulateRow(
   check(`wasm ${codec}`, wasm.createAccumulator(d).accumulate(update, SCALE).squaredNorm, reference, rel);
   const loop = sparse ? sparseLoop : denseLoop;
   check(`js ${codec}`, loop(new Float32Array(d), header.codec, payload, SCALE), reference, 1e-6);
-  if (native)
-    check(`native ${codec}`, native.run(header.codec, payload, d, SCALE, ONCE).squaredNorm, reference, rel);
-  // A fresh accumulator each round, as native.c gets a fresh process: new memory, new pages.
-  const rates = bestOfRounds(
+  const nativeRun = native?.prepare(header.codec, payload, d, SCALE);
+  if (nativeRun) check(`native ${codec}`, nativeRun(ONCE).squaredNorm, reference, rel);
+  // A fresh accumulator each turn, as native.c gets a fresh process: new memory, new pages.
+  const rates = timeRow(
     {
-      wasmPerSec: () => {
+      wasm: () => {
         const acc = wasm.createAccumulator(d);
         return throughput(elements, () => acc.accumulate(update, SCALE), timing);
       },
-      tsPerSec: () => {
+      wasmWithCopy: undefined,
+      ts: () => {
         const acc = new Float32Array(d);
         return throughput(elements, () => accumulateUpdate(acc, update, SCALE), timing);
       },
-      jsLoopPerSec: () => {
+      jsLoop: () => {
         const acc = new Float32Array(d);
         return throughput(elements, () => loop(acc, header.codec, payload, SCALE), timing);
       },
-      ...(native ? { nativePerSec: () => native.run(header.codec, payload, d, SCALE, timing).perSec } : {}),
+      native: nativeRun && (() => nativeRun(timing).perSec),
     },
     timing,
   );

@@ -1,19 +1,22 @@
 /**
- * How the benchmark times a kernel: a warm-up (so that V8 has tiered the code up), then
- * `runs` runs of at least `minMs` each, and the best run's rate; and, to compare
- * implementations, `rounds` rounds in which each takes its turn. The best and not the
- * median, and in turns, because the reference machine is a shared 2-vCPU VM with steal
- * time: other tenants can only ever slow a run down, and a slow spell then hits every
- * implementation alike instead of whichever happened to run in it. native.c measures
- * its runs the same way.
+ * How the benchmark times the implementations of one workload: in `rounds` interleaved
+ * rounds (A B C D, A B C D, …), each implementation taking one turn per round; a turn is a
+ * warm-up (so that V8 has tiered the code up and the fresh accumulator's pages are
+ * mapped), then `runs` runs of at least `minMs` each, and the turn's figure is its best
+ * run. Interleaved because the reference machine is a shared 2-vCPU VM with steal time: a
+ * slow spell then hits the implementations of one round alike, and the ratios, taken
+ * round by round (./stats.ts), cancel it. The best run within a turn because other
+ * tenants only ever slow a run down; the median over rounds because a whole turn can
+ * still land in a slow spell, and a single best over many rounds would report the
+ * luckiest one. native.c times its runs the same way.
  */
 export interface Timing {
+  rounds: number;
   runs: number;
   minMs: number;
-  rounds: number;
 }
 
-/** Elements per second of op, which processes `elements` per call. */
+/** One turn: elements per second of op, which processes `elements` per call. */
 export function throughput(elements: number, op: () => void, { runs, minMs }: Timing): number {
   const warm = performance.now();
   while (performance.now() - warm < minMs / 2) op();
@@ -32,16 +35,21 @@ export function throughput(elements: number, op: () => void, { runs, minMs }: Ti
   return best;
 }
 
-/** The best rate each measurement returns over timing.rounds rounds, taking turns (absent ones skipped). */
-export function bestOfRounds<M extends Record<string, (() => number) | undefined>>(
-  measures: M,
-  timing: Timing,
-): { [K in keyof M]: number } {
-  const best: Record<string, number> = {};
-  for (let round = 0; round < timing.rounds; round++) {
-    for (const [key, measure] of Object.entries(measures)) {
-      if (measure) best[key] = Math.max(best[key] ?? 0, measure());
-    }
+/**
+ * Each measurement's figure in every round, the measurements taking turns in their
+ * declared order within a round (absent ones skipped): samples[key][r] is round r's.
+ */
+export function interleavedRounds<K extends string>(
+  measures: { [key in K]?: (() => number) | undefined },
+  rounds: number,
+): { [key in K]?: number[] } {
+  const samples: { [key in K]?: number[] } = {};
+  const turns = Object.entries(measures).filter(
+    (entry): entry is [K, () => number] => entry[1] !== undefined,
+  );
+  for (const [key] of turns) samples[key] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [key, measure] of turns) samples[key]!.push(measure());
   }
-  return best as { [K in keyof M]: number };
+  return samples;
 }
