@@ -10,6 +10,8 @@ import { type ClippingConfig, clipBound, clipFactor } from "../shared/aggregatio
 import { type StalenessFunction, stalenessWeight } from "../shared/aggregation/staleness";
 import { type BatteryState, mayTrain, workScale } from "../shared/battery-policy";
 import { FedgeError } from "../shared/errors";
+import type { MetricSet } from "../shared/metrics/metric-set";
+import { count, record } from "../shared/metrics/record";
 import type { CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
 import type { PartialAck, PartialEnvelope } from "./partial";
@@ -75,6 +77,7 @@ const LOW_BATTERY_RETRY_SECONDS = 900;
 const HOUSEKEEPING_MS = 3600_000;
 
 export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
+  protected override readonly tier = "cluster";
   /** Accepted updates' norms, oldest first, for adaptive clipping; loaded on first use. */
   #norms: number[] | null = null;
   #housekeptAt: number | undefined;
@@ -175,6 +178,17 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     update: DeviceUpdate,
     currentVersion: number,
   ): Promise<Result<UpdateReceipt>> {
+    const result = await this.#submit(setup, update, currentVersion, Date.now());
+    if (!result.ok) count(this.metrics(), "fedge_updates_refused_total", { code: result.error.code });
+    return result;
+  }
+
+  #submit(
+    setup: ClusterIdentity,
+    update: DeviceUpdate,
+    currentVersion: number,
+    started: number,
+  ): Promise<Result<UpdateReceipt>> {
     return attempt(async () => {
       const id = this.configure(setup);
       const key = `${update.device}:${update.updateId}`;
@@ -213,6 +227,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const norm = log.measure(update.codec, update.payload);
       const clip = clipFactor(norm, clipBound(id.clipping, this.#recentNorms()));
       const scale = update.sampleWeight * stalenessWeight(id.staleness, staleness) * clip;
+      const m = this.metrics();
       const receipt = await this.commit(id, (log, now) => {
         sql.exec("INSERT INTO receipts (key, received_at) VALUES (?, ?)", key, now);
         sql.exec(
@@ -241,6 +256,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           now,
         );
         this.#changed();
+        // Recorded before the commit can seal a batch, so they travel with this update's batch.
+        count(m, "fedge_updates_accepted_total");
+        record(m, "fedge_stage_duration_seconds", (now - started) / 1000, { stage: "cluster_ingest" });
+        count(m, "fedge_payload_bytes_total", {}, update.payload.byteLength);
+        count(m, "fedge_dense_bytes_total", {}, 4 * id.dim);
+        if (clip < 1) count(m, "fedge_updates_clipped_total");
         return receiptFor(update.updateId, now);
       });
       if (id.clipping.kind === "adaptive") this.#rememberNorm(norm, id.clipping.window);
@@ -283,6 +304,22 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const value = (row?.missing ?? 0) === 0;
     this.#complete = { newest, settings: id.inactiveAfterVersions, value };
     return value;
+  }
+
+  /** At a flush: the share of the active members that had contributed to the newest version. */
+  protected override onSeal(id: ClusterIdentity, m: MetricSet): void {
+    const newest = this.newestVersion();
+    if (newest === undefined) return;
+    const [row] = this.ctx.storage.sql
+      .exec<{ active: number; contributed: number }>(
+        `SELECT COUNT(*) AS active, COUNT(a.update_key) AS contributed FROM members m
+         LEFT JOIN assignments a ON a.version = ?1 AND a.device = m.device
+         WHERE m.active_version >= ?1 - ?2`,
+        newest,
+        id.inactiveAfterVersions,
+      )
+      .toArray();
+    if (row && row.active > 0) record(m, "fedge_flush_fill_ratio", row.contributed / row.active);
   }
 
   /** Hourly while there are receipts to expire. */

@@ -19,12 +19,15 @@ import {
   type ServerOptimizer,
 } from "../shared/aggregation/index";
 import { FedgeError } from "../shared/errors";
+import { emptyMetrics, type MetricSet, merge } from "../shared/metrics/metric-set";
+import { count, record } from "../shared/metrics/record";
 import { initialWeights } from "../shared/model-init";
 import { toHex } from "../shared/protocol/frame";
 import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
 import { attempt, fail, ok, type Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
+import type { RegionShape } from "./directory";
 import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog, type SealedBatch } from "./storage/aggregation-log";
@@ -135,6 +138,18 @@ export interface AdminTaskView extends TaskView {
 
 /** How many of the latest versions the admin view lists. */
 export const LISTED_VERSIONS = 20;
+/** How many of the latest versions monitoring sees (the dashboard's time axis). */
+export const MONITORED_VERSIONS = 200;
+
+/** What monitoring needs from the coordinator, in one call: shared/metrics/status.ts turns it into the status. */
+export interface MonitoringSnapshot {
+  view: TaskView;
+  metrics: MetricSet;
+  versions: VersionRecord[];
+  evaluations: VersionEvaluation[];
+  regions: Partial<Record<Region, RegionShape>>;
+  deadLetteredUpdates: number;
+}
 
 export const weightsKey = (task: string, version: number) => `models/${task}/v${version}.bin`;
 export const manifestKey = (task: string, version: number) => `models/${task}/v${version}.json`;
@@ -149,6 +164,7 @@ export class Coordinator extends DurableObject<Env> {
   #store: Store | null = null;
   #log: AggregationLog | null = null;
   #machine: FlushMachine | null = null;
+  #metricsCache: MetricSet | null = null;
   /** The current model's weights, by version (a cache of R2). */
   #weights: { version: number; values: Float32Array } | null = null;
 
@@ -215,24 +231,7 @@ export class Coordinator extends DurableObject<Env> {
   async adminView(): Promise<Result<AdminTaskView>> {
     return attempt(async () => {
       const task = this.#requireTask();
-      const versions = this.ctx.storage.sql
-        .exec<{
-          version: number;
-          round: number;
-          updates: number;
-          weight: number;
-          created_at: number;
-          rollback_of: number | null;
-        }>("SELECT * FROM versions ORDER BY version DESC LIMIT ?", LISTED_VERSIONS)
-        .toArray()
-        .map((r) => ({
-          version: r.version,
-          round: r.round,
-          updates: r.updates,
-          weight: r.weight,
-          createdAt: new Date(r.created_at).toISOString(),
-          rollbackOf: r.rollback_of,
-        }));
+      const versions = this.#versions(LISTED_VERSIONS);
       const [totals] = this.ctx.storage.sql
         .exec<{ batches: number; updates: number | null }>(
           "SELECT COUNT(*) AS batches, SUM(updates) AS updates FROM dead_letters",
@@ -258,6 +257,48 @@ export class Coordinator extends DurableObject<Env> {
         evaluations: await this.#evaluations(task),
       };
     });
+  }
+
+  /** Everything monitoring shows, gathered in one call (the regions' Directories are read, at most nine). */
+  async monitoring(): Promise<Result<MonitoringSnapshot>> {
+    return attempt(async () => {
+      const task = this.#requireTask();
+      const regions = this.#open().meta.get<Region[]>("regions") ?? [];
+      const shapes = await Promise.all(regions.map((r) => directoryStub(this.env, task.id, r).shape()));
+      const [dead] = this.ctx.storage.sql
+        .exec<{ updates: number | null }>("SELECT SUM(updates) AS updates FROM dead_letters")
+        .toArray();
+      return {
+        view: this.#view(task),
+        metrics: this.#metrics(),
+        versions: this.#versions(MONITORED_VERSIONS),
+        evaluations: await this.#evaluations(task),
+        regions: Object.fromEntries(regions.map((r, i) => [r, shapes[i]!])),
+        deadLetteredUpdates: dead?.updates ?? 0,
+      };
+    });
+  }
+
+  /** The latest `limit` versions, newest first. */
+  #versions(limit: number): VersionRecord[] {
+    return this.ctx.storage.sql
+      .exec<{
+        version: number;
+        round: number;
+        updates: number;
+        weight: number;
+        created_at: number;
+        rollback_of: number | null;
+      }>("SELECT * FROM versions ORDER BY version DESC LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({
+        version: r.version,
+        round: r.round,
+        updates: r.updates,
+        weight: r.weight,
+        createdAt: new Date(r.created_at).toISOString(),
+        rollbackOf: r.rollback_of,
+      }));
   }
 
   /** Records the task's current graph (already written to R2 under its content address). */
@@ -301,7 +342,11 @@ export class Coordinator extends DurableObject<Env> {
     return attempt(async () => {
       const task = this.#requireTask();
       const log = this.#logFor(task);
-      const merged = this.ctx.storage.transactionSync(() => log.appendPartial(envelope, Date.now()));
+      const merged = this.ctx.storage.transactionSync(() => {
+        const fresh = log.appendPartial(envelope, Date.now());
+        if (fresh) this.#persistMetrics(merge(this.#metrics(), envelope.metrics));
+        return fresh;
+      });
       await this.#machineFor(task).admit();
       return { merged };
     });
@@ -383,6 +428,7 @@ export class Coordinator extends DurableObject<Env> {
    * acknowledges the batch. A step that is not finite is refused for good.
    */
   async #publish(task: TaskRecord, batch: SealedBatch): Promise<Result<(() => void) | undefined>> {
+    const started = Date.now();
     const model = this.#model();
     const round = this.#round();
     const current = await this.#currentWeights(task, model);
@@ -410,6 +456,11 @@ export class Coordinator extends DurableObject<Env> {
       this.#saveOptimizerState(optimizer, state);
       this.#commitVersion(task, manifest, round, batch.weight, now, null);
       this.#weights = { version, values: next };
+      const m = this.#metrics();
+      record(m, "fedge_stage_duration_seconds", (now - started) / 1000, { stage: "coordinator_apply" });
+      record(m, "fedge_stage_duration_seconds", (now - batch.firstAt) / 1000, { stage: "end_to_end" });
+      count(m, "fedge_versions_published_total");
+      this.#persistMetrics(m);
     });
   }
 
@@ -640,8 +691,20 @@ export class Coordinator extends DurableObject<Env> {
     return this.#log;
   }
 
+  /** The task's metrics: everything the tiers below carried up, and the coordinator's own. */
+  #metrics(): MetricSet {
+    this.#metricsCache ??= this.#open().meta.get<MetricSet>("metrics") ?? emptyMetrics();
+    return this.#metricsCache;
+  }
+
+  #persistMetrics(m: MetricSet): void {
+    this.#open().meta.set("metrics", m);
+  }
+
   #machineFor(task: TaskRecord): FlushMachine {
     this.#machine ??= new FlushMachine(this.ctx.storage, this.#logFor(task), {
+      tier: "coordinator",
+      metrics: () => this.#metrics(),
       name: () => `coordinator ${task.id}`,
       // The task's settings may change (PUT); read them fresh at each decision.
       due: (log, now) => this.#due(this.#requireTask(), log, now),

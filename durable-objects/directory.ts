@@ -38,6 +38,14 @@ export type EvaluationTotals = {
   reports: number;
 };
 
+/** How a region's devices are spread: for monitoring. */
+export interface RegionShape {
+  clusters: number;
+  devices: number;
+  /** Registered devices in the fullest cluster. */
+  maxClusterSize: number;
+}
+
 export class Directory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -130,6 +138,15 @@ export class Directory extends DurableObject<Env> {
       );
       return { recorded: true };
     });
+  }
+
+  async shape(): Promise<RegionShape> {
+    const [row] = this.ctx.storage.sql
+      .exec<{ clusters: number; devices: number | null; biggest: number | null }>(
+        "SELECT COUNT(*) AS clusters, SUM(members) AS devices, MAX(members) AS biggest FROM clusters",
+      )
+      .toArray();
+    return { clusters: row?.clusters ?? 0, devices: row?.devices ?? 0, maxClusterSize: row?.biggest ?? 0 };
   }
 
   /** Per version: Σ examples, Σ loss·examples, Σ accuracy·examples and the number of reports. */

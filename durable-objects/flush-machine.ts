@@ -16,6 +16,8 @@
  *   so one bad batch never wedges the tier; anything thrown, or a 5xx, is transient.
  */
 import { FedgeError } from "../shared/errors";
+import { emptyMetrics, type MetricSet, merge } from "../shared/metrics/metric-set";
+import { count, record } from "../shared/metrics/record";
 import { fail, isPermanent, type Result } from "../shared/result";
 import type { AggregationLog, DeadLetter, SealedBatch } from "./storage/aggregation-log";
 import { setEarliestAlarm } from "./storage/alarm";
@@ -24,6 +26,8 @@ import { setEarliestAlarm } from "./storage/alarm";
 export type Due = true | number | null;
 
 export interface FlushHooks {
+  /** The tier, as metrics label it. */
+  readonly tier: "cluster" | "region" | "coordinator";
   /** For log lines: this object's name. */
   name(): string;
   /** When the (non-empty) open batch is due. Asked only while no sealed batch is pending. */
@@ -33,6 +37,13 @@ export interface FlushHooks {
    * that acknowledges the batch (the coordinator commits its new version there).
    */
   deliver(batch: SealedBatch): Promise<Result<(() => void) | undefined>>;
+  /**
+   * The metrics recorded since the previous batch, sealed into the next one (they travel
+   * with it); what this returns must not be recorded into again. Default: none.
+   */
+  sealMetrics?(log: AggregationLog, now: number): MetricSet;
+  /** Where the machine records its own metrics (flush outcomes and durations), for the next batch. */
+  metrics?(): MetricSet;
   /** Told after a batch was dead-lettered (to report it); must not throw. */
   onDeadLettered?(batch: SealedBatch, error: { code: string; message: string }, letters: DeadLetter[]): void;
   /** Other times this object needs its alarm (housekeeping); none by default. */
@@ -122,9 +133,19 @@ export class FlushMachine {
     return this.#log.openInputs > 0 && this.#hooks.due(this.#log, now) === true;
   }
 
+  #record(outcome: "acknowledged" | "dead_lettered" | "retrying", seconds: number): void {
+    const m = this.#hooks.metrics?.();
+    if (!m) return;
+    count(m, "fedge_flushes_total", { tier: this.#hooks.tier, outcome });
+    record(m, "fedge_stage_duration_seconds", seconds, { stage: "flush", tier: this.#hooks.tier });
+  }
+
   async #deliverOnce(): Promise<DeliveryOutcome> {
     const log = this.#log;
-    const batch = this.#storage.transactionSync(() => log.seal(Date.now()));
+    const sealedAt = Date.now();
+    const batch = this.#storage.transactionSync(() =>
+      log.seal(sealedAt, (l) => this.#hooks.sealMetrics?.(l, sealedAt) ?? emptyMetrics()),
+    );
     if (!batch) return "acknowledged";
     // The lease's alarm covers the send: if this object dies mid-send, it fires and resends.
     await this.schedule();
@@ -134,12 +155,14 @@ export class FlushMachine {
     } catch (err) {
       outcome = err instanceof FedgeError ? fail(err.code, err.message) : fail("unavailable", describe(err));
     }
+    const seconds = (Date.now() - sealedAt) / 1000;
     if (outcome.ok) {
       const commit = outcome.value;
       this.#storage.transactionSync(() => {
         commit?.();
         log.acknowledge(batch.seq);
       });
+      this.#record("acknowledged", seconds);
       return "acknowledged";
     }
     const { code, message } = outcome.error;
@@ -150,6 +173,13 @@ export class FlushMachine {
       console.warn(
         `${this.#hooks.name()}: batch ${batch.seq} (${letters.length} inputs, ${batch.count} updates) refused for good, dead-lettered: ${code}: ${message}`,
       );
+      // The batch's metrics did not reach the parent: they go with the next batch.
+      const pending = this.#hooks.metrics?.();
+      if (pending) {
+        merge(pending, batch.metrics);
+        count(pending, "fedge_dead_letters_total", {}, batch.count);
+      }
+      this.#record("dead_lettered", seconds);
       this.#hooks.onDeadLettered?.(batch, outcome.error, letters);
       return "dead-lettered";
     }
@@ -157,6 +187,7 @@ export class FlushMachine {
     console.warn(
       `${this.#hooks.name()}: delivery of batch ${batch.seq} failed (${code}: ${message}), retrying at ${new Date(retryAt).toISOString()}`,
     );
+    this.#record("retrying", seconds);
     return "retrying";
   }
 }

@@ -1,3 +1,4 @@
+import type { MetricSet } from "../shared/metrics/metric-set";
 import type { CodecId } from "../shared/protocol/frame";
 
 /** What one tier sends its parent when it flushes, and what comes back. */
@@ -19,6 +20,10 @@ export interface PartialEnvelope {
    */
   codec: CodecId;
   payload: Uint8Array;
+  /** When the oldest device update inside was acknowledged (ms since epoch). */
+  firstAt: number;
+  /** The sender's metrics (and its subtree's) since its previous batch: metrics ride the tree. */
+  metrics: MetricSet;
 }
 
 export interface PartialAck {

@@ -4,6 +4,7 @@
  * newest version, or when the batch's wait runs out. It learns its identity and its
  * children from the partials themselves, so there is nothing to configure beforehand.
  */
+import { merge } from "../shared/metrics/metric-set";
 import { attempt, type Result } from "../shared/result";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { AggregationLog } from "./storage/aggregation-log";
@@ -16,6 +17,8 @@ export interface RegionIdentity extends TierIdentity {
 }
 
 export class RegionAggregator extends TierAggregator<RegionIdentity> {
+  protected override readonly tier = "region";
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(
@@ -36,6 +39,10 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
           envelope.version,
         );
         this.noteVersion(envelope.version);
+        if (fresh) {
+          merge(this.metrics(), envelope.metrics);
+          this.persistMetrics();
+        }
         return fresh;
       });
       return { merged };

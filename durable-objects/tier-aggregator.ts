@@ -7,6 +7,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { encodeExact } from "../shared/codecs/encoder";
+import { emptyMetrics, type MetricSet } from "../shared/metrics/metric-set";
+import { record } from "../shared/metrics/record";
 import type { Region } from "../shared/regions";
 import type { Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
@@ -44,15 +46,25 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   #newest: number | undefined;
   #log: AggregationLog | null = null;
   #machine: FlushMachine | null = null;
+  /**
+   * Metrics recorded since the last batch was sealed (they travel up with the next one).
+   * Persisted only where a tier merges its children's (regions: see persistMetrics);
+   * a cluster's own are in memory, so an eviction loses at most its latencies since its
+   * last batch — never a count that matters for correctness, which the log keeps.
+   */
+  #metrics: MetricSet;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.meta = new Meta(ctx.storage.sql);
     this.#blobs = new BlobStore(ctx.storage.sql);
     this.#identity = this.meta.get<I>("identity");
+    this.#metrics = this.meta.get<MetricSet>("metrics") ?? emptyMetrics();
     this.#identityJson = this.#identity && JSON.stringify(this.#identity);
   }
 
+  /** The tier, as metrics label it. */
+  protected abstract readonly tier: "cluster" | "region";
   /** This object's name, as its parent knows it. */
   protected abstract selfName(id: I): string;
   /** Sends a sealed batch to the parent tier. */
@@ -63,11 +75,23 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   protected housekeepingAt(_id: I, _now: number): number | null {
     return null;
   }
+  /** Records tier-specific metrics when a batch is sealed (into `m`, which travels with it). */
+  protected onSeal(_id: I, _m: MetricSet): void {}
   /** Housekeeping run on every alarm. */
   protected housekeep(_id: I, _now: number): void {}
 
   protected identity(): I | undefined {
     return this.#identity;
+  }
+
+  /** Where this object records metrics; they go up with its next batch. */
+  protected metrics(): MetricSet {
+    return this.#metrics;
+  }
+
+  /** Writes the pending metrics to storage (for a tier that merged its children's into them). */
+  protected persistMetrics(): void {
+    this.meta.set("metrics", this.#metrics);
   }
 
   /** The newest model version any input has told this object about (the round its batches report on). */
@@ -108,7 +132,19 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
 
   #flush(id: I): FlushMachine {
     this.#machine ??= new FlushMachine(this.ctx.storage, this.log(id), {
+      tier: this.tier,
       name: () => this.selfName(this.#identity ?? id),
+      metrics: () => this.#metrics,
+      sealMetrics: (log, now) => {
+        const m = this.#metrics;
+        const stage = this.tier === "cluster" ? "in_cluster" : "region";
+        for (const wait of log.openWaits(now)) record(m, "fedge_stage_duration_seconds", wait, { stage });
+        record(m, "fedge_flush_updates", log.openCount, { tier: this.tier });
+        this.onSeal(this.#identity ?? id, m);
+        this.#metrics = emptyMetrics();
+        this.meta.set("metrics", this.#metrics);
+        return m;
+      },
       due: (log, now) => this.#due(this.#identity ?? id, log, now),
       deliver: async (batch) => {
         const current = this.#identity ?? id;
@@ -119,6 +155,8 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
           count: batch.count,
           version: this.newestVersion() ?? 0,
           ...encodeExact(batch.sum),
+          firstAt: batch.firstAt,
+          metrics: batch.metrics,
         });
         return sent.ok ? { ok: true, value: undefined } : sent;
       },

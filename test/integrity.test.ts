@@ -9,6 +9,7 @@ import { Coordinator } from "../durable-objects/coordinator";
 import { RegionAggregator } from "../durable-objects/region-aggregator";
 import { clusterStub, coordinatorStub, directoryStub, regionStub } from "../durable-objects/stubs";
 import { encodeExact } from "../shared/codecs/encoder";
+import { emptyMetrics } from "../shared/metrics/metric-set";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import {
   adminHeaders,
@@ -455,6 +456,8 @@ describe("10. one failure shape", () => {
         count: 1,
         version: 0,
         ...encodeExact(new Float32Array(DIM)),
+        firstAt: 0,
+        metrics: emptyMetrics(),
       }),
     ).toEqual({
       ok: false,

@@ -6,6 +6,7 @@ import { errorResponse, notFound } from "./error-handler";
 import { admin } from "./routes/admin";
 import { devices } from "./routes/devices";
 import { MAX_GRAPH_BYTES, model } from "./routes/model";
+import { monitoring } from "./routes/monitoring";
 import { updates } from "./routes/updates";
 import { loadTask, maxUploadBytes, requireKnownTask, requireTaskId } from "./tasks";
 
@@ -37,6 +38,8 @@ app.get("/", (c) =>
       "GET  /v1/admin/tasks/:task",
       "PUT  /v1/admin/tasks/:task/graph",
       "POST /v1/admin/tasks/:task/rollback",
+      "GET  /v1/admin/metrics",
+      "GET  /v1/tasks/:task/status",
       "POST /v1/tasks/:task/devices",
       "POST /v1/tasks/:task/checkin",
       "POST /v1/tasks/:task/evaluations",
@@ -47,6 +50,7 @@ app.get("/", (c) =>
     ],
   }),
 );
+app.route("/v1", monitoring);
 app.route("/v1/admin", admin);
 app.route("/v1/tasks", devices);
 app.route("/v1/tasks", model);

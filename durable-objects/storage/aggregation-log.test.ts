@@ -6,6 +6,7 @@ import { encodeExact, encodeUpdate } from "../../shared/codecs/encoder";
 import { IndexCoding } from "../../shared/codecs/ids";
 import { SeededRandom } from "../../shared/codecs/random";
 import { referenceBackend } from "../../shared/kernels/reference";
+import { emptyMetrics } from "../../shared/metrics/metric-set";
 import { Codec, parseFrame } from "../../shared/protocol/frame";
 import { wasmBackend } from "../../wasm/index";
 import { AggregationLog, type LogInput, retryDelayMs } from "./aggregation-log";
@@ -80,6 +81,8 @@ describe("AggregationLog", () => {
         count: 2,
         version: 0,
         ...encodeExact(Float32Array.of(5)),
+        firstAt: 0,
+        metrics: emptyMetrics(),
       };
       expect(log.appendPartial(env1, 1)).toBe(true);
       expect(log.appendPartial(env1, 2)).toBe(false);

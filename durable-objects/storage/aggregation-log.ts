@@ -17,6 +17,7 @@
 
 import { FedgeError } from "../../shared/errors";
 import type { Accumulator, KernelBackend } from "../../shared/kernels/accumulator";
+import { emptyMetrics, type MetricSet } from "../../shared/metrics/metric-set";
 import type { CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
 import { type BlobStore, CHUNK_BYTES } from "./blob-store";
@@ -37,6 +38,8 @@ export interface LogInput {
   count: number;
   /** ‖x‖₂ of the decoded payload, before scaling (Accumulator.measure). */
   norm: number;
+  /** For a partial: when the oldest device update inside it was acknowledged (default: now). */
+  firstAt?: number;
 }
 
 /** An input that was acknowledged but whose batch its parent refused for good. */
@@ -61,6 +64,10 @@ export interface PartialAggregate {
 export interface SealedBatch extends PartialAggregate {
   seq: number;
   attempts: number;
+  /** When the oldest device update in the batch was acknowledged. */
+  firstAt: number;
+  /** The sending tier's metrics since its previous batch (shared/metrics), sealed with it. */
+  metrics: MetricSet;
 }
 
 interface Running {
@@ -70,6 +77,8 @@ interface Running {
   inputs: number;
   /** Σ |scaleᵢ|·‖xᵢ‖₂ ≥ ‖sum‖∞. */
   magnitude: number;
+  /** The earliest acknowledgement of a device update inside (Infinity when empty). */
+  firstAt: number;
 }
 
 /**
@@ -94,7 +103,8 @@ export class AggregationLog {
   readonly #backend: KernelBackend;
   readonly #dim: number;
   #open: Running;
-  #sealed: (Running & { seq: number; attempts: number; nextAttemptAt: number }) | null = null;
+  #sealed: (Running & { seq: number; attempts: number; nextAttemptAt: number; metrics: MetricSet }) | null =
+    null;
   #openSince: number | null = null;
   /** The acknowledged batch's accumulator, kept for the next batch: one kernel instance per role per object lifetime. */
   #spare: Accumulator | null = null;
@@ -108,12 +118,13 @@ export class AggregationLog {
       seqno INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
       scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
-      batch INTEGER, received_at INTEGER NOT NULL, payload BLOB)`);
+      batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
-      seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0)`);
+      seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
+      metrics TEXT NOT NULL DEFAULT '{"counters":{},"histograms":{}}')`);
     sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
     sql.exec(
       "CREATE TABLE IF NOT EXISTS log_state (id INTEGER PRIMARY KEY CHECK (id = 0), next_seq INTEGER NOT NULL)",
@@ -187,7 +198,7 @@ export class AggregationLog {
     // A payload that fits a row is stored in it: one row written, and one deleted, per input.
     const inline = input.payload.byteLength <= CHUNK_BYTES;
     this.#sql.exec(
-      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
       input.id,
       input.source,
       input.codec,
@@ -196,10 +207,11 @@ export class AggregationLog {
       input.count,
       input.norm,
       now,
+      input.firstAt ?? now,
       inline ? ownBuffer(input.payload) : null,
     );
     if (!inline) this.#blobs.put(`log:${input.id}`, input.payload);
-    addTo(this.#open, input.codec, input.payload, input);
+    addTo(this.#open, input.codec, input.payload, { ...input, firstAt: input.firstAt ?? now });
     this.#openSince ??= now;
   }
 
@@ -222,6 +234,7 @@ export class AggregationLog {
     const { codec, payload } = envelope;
     this.append(
       {
+        firstAt: envelope.firstAt,
         id: `${envelope.child}#${envelope.seq}`,
         source: envelope.child,
         codec,
@@ -243,21 +256,38 @@ export class AggregationLog {
    * sender died mid-send, say, and the object was evicted) the batch is due again, so an
    * alarm set for that time resends it.
    */
-  seal(now: number): SealedBatch | null {
+  seal(now: number, metrics: (log: AggregationLog) => MetricSet = emptyMetrics): SealedBatch | null {
     if (!this.#sealed) {
       if (this.#open.inputs === 0) return null;
       const seq = this.#nextSeq();
+      const sealed = metrics(this);
       this.#sql.exec("UPDATE log_inputs SET batch = ? WHERE batch IS NULL", seq);
-      this.#sql.exec("INSERT INTO log_batches (seq) VALUES (?)", seq);
+      this.#sql.exec("INSERT INTO log_batches (seq, metrics) VALUES (?, ?)", seq, JSON.stringify(sealed));
       this.#sql.exec("UPDATE log_state SET next_seq = ?", seq + 1);
-      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0 };
+      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed };
       this.#open = this.#running();
       this.#openSince = null;
     }
     const s = this.#sealed;
     s.nextAttemptAt = now + SEND_LEASE_MS;
     this.#sql.exec("UPDATE log_batches SET next_attempt_at = ? WHERE seq = ?", s.nextAttemptAt, s.seq);
-    return { seq: s.seq, attempts: s.attempts, weight: s.weight, count: s.count, sum: s.acc.snapshot() };
+    return {
+      seq: s.seq,
+      attempts: s.attempts,
+      weight: s.weight,
+      count: s.count,
+      sum: s.acc.snapshot(),
+      firstAt: s.firstAt,
+      metrics: s.metrics,
+    };
+  }
+
+  /** How long each input of the open batch has waited, in seconds, at `now`. */
+  openWaits(now: number): number[] {
+    return this.#sql
+      .exec<{ received_at: number }>("SELECT received_at FROM log_inputs WHERE batch IS NULL")
+      .toArray()
+      .map((r) => (now - r.received_at) / 1000);
   }
 
   /** The parent has the batch: forget its inputs. */
@@ -329,12 +359,12 @@ export class AggregationLog {
     const acc = this.#spare ?? this.#backend.createAccumulator(this.#dim);
     this.#spare = null;
     acc.reset();
-    return { acc, weight: 0, count: 0, inputs: 0, magnitude: 0 };
+    return { acc, weight: 0, count: 0, inputs: 0, magnitude: 0, firstAt: Number.POSITIVE_INFINITY };
   }
 
   #rebuild(): void {
     const [batch] = this.#sql
-      .exec<{ seq: number; attempts: number; next_attempt_at: number }>(
+      .exec<{ seq: number; attempts: number; next_attempt_at: number; metrics: string }>(
         "SELECT * FROM log_batches ORDER BY seq LIMIT 1",
       )
       .toArray();
@@ -344,6 +374,7 @@ export class AggregationLog {
         seq: batch.seq,
         attempts: batch.attempts,
         nextAttemptAt: batch.next_attempt_at,
+        metrics: JSON.parse(batch.metrics) as MetricSet,
       };
     }
     const rows = this.#sql.exec<{
@@ -355,9 +386,10 @@ export class AggregationLog {
       norm: number;
       batch: number | null;
       received_at: number;
+      first_at: number;
       payload: ArrayBuffer | null;
     }>(
-      "SELECT id, codec, scale, weight, count, norm, batch, received_at, payload FROM log_inputs ORDER BY seqno",
+      "SELECT id, codec, scale, weight, count, norm, batch, received_at, first_at, payload FROM log_inputs ORDER BY seqno",
     );
     for (const row of rows) {
       const payload = row.payload ? new Uint8Array(row.payload) : this.#blobs.get(`log:${row.id}`);
@@ -365,7 +397,7 @@ export class AggregationLog {
       const target = row.batch === null ? this.#open : this.#sealed;
       if (!target)
         throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
-      addTo(target, row.codec, payload, row);
+      addTo(target, row.codec, payload, { ...row, firstAt: row.first_at });
       if (row.batch === null) this.#openSince ??= row.received_at;
     }
   }
@@ -382,8 +414,9 @@ function addTo(
   r: Running,
   codec: number,
   payload: Uint8Array,
-  input: { scale: number; weight: number; count: number; norm: number },
+  input: { scale: number; weight: number; count: number; norm: number; firstAt: number },
 ): void {
+  r.firstAt = Math.min(r.firstAt, input.firstAt);
   r.acc.accumulate({ codec, payload }, input.scale);
   r.weight += input.weight;
   r.count += input.count;

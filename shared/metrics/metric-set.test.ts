@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyMetrics, inc, merge, observe, quantile, seriesKey } from "./metric-set";
+import { emptyMetrics, inc, merge, observe, parseSeriesKey, quantile, seriesKey } from "./metric-set";
 
 const BUCKETS = [1, 2, 5];
 
@@ -41,5 +41,13 @@ describe("metric sets", () => {
     expect(quantile(h, BUCKETS, 0.5)).toBe(1); // 2 of 4 in (0, 1]: the median is at its top
     expect(quantile(h, BUCKETS, 0.75)).toBe(1.5); // half-way into (1, 2]
     expect(quantile({ counts: [0, 0, 0, 0], sum: 0, count: 0 }, BUCKETS, 0.5)).toBeNaN();
+  });
+});
+
+describe("parseSeriesKey", () => {
+  it("reads back the name and labels seriesKey wrote, escapes included", () => {
+    const labels = { a: 'x"y\\z\nw', b: "2" };
+    expect(parseSeriesKey(seriesKey("m", labels))).toEqual({ name: "m", labels });
+    expect(parseSeriesKey("plain")).toEqual({ name: "plain", labels: {} });
   });
 });

@@ -113,3 +113,14 @@ export function quantile(h: HistogramData, buckets: Buckets, q: number): number 
   }
   return buckets[buckets.length - 1] ?? Number.NaN;
 }
+
+/** The name and labels of a series key (the inverse of seriesKey). */
+export function parseSeriesKey(key: string): { name: string; labels: Record<string, string> } {
+  const brace = key.indexOf("{");
+  if (brace < 0) return { name: key, labels: {} };
+  const labels: Record<string, string> = {};
+  for (const m of key.slice(brace + 1, -1).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+    labels[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+  }
+  return { name: key.slice(0, brace), labels };
+}
