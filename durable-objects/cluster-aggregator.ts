@@ -14,9 +14,10 @@ import type { MetricSet } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
 import type { CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
+import { ClusterFlow } from "./cluster-flow";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { RegionIdentity } from "./region-aggregator";
-import type { AggregationLog } from "./storage/aggregation-log";
+import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
 import { clusterName, regionStub } from "./stubs";
 import { TierAggregator, type TierIdentity } from "./tier-aggregator";
 
@@ -27,6 +28,8 @@ export interface ClusterIdentity extends TierIdentity {
   clipping: ClippingConfig;
   /** See clusters.inactiveAfterVersions in shared/protocol/task-config.ts. */
   inactiveAfterVersions: number;
+  /** The task's target cluster size (flow control sizes its minimum backlog from it). */
+  clusterSize: number;
   /** Updates older than this are refused (stale_update); assignments older than it are forgotten. */
   maxStaleness: number;
   staleness: StalenessFunction;
@@ -66,7 +69,14 @@ export interface CheckinReport {
 export type WaitReason = "assigned" | "closing" | "battery";
 
 export type CheckinDecision =
-  | { action: "train"; version: number; round: number; deadlineAt: number; workScale: number }
+  | {
+      action: "train";
+      version: number;
+      round: number;
+      deadlineAt: number;
+      workScale: number;
+      credits: number;
+    }
   | { action: "wait"; reason: WaitReason; version: number; round: number; retryAfterSeconds: number };
 
 /** How long a device may resend an update and get its original receipt back. */
@@ -81,6 +91,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   /** Accepted updates' norms, oldest first, for adaptive clipping; loaded on first use. */
   #norms: number[] | null = null;
   #housekeptAt: number | undefined;
+  #flowControl: ClusterFlow | null = null;
   #complete: { newest: number; settings: number; value: boolean } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -135,12 +146,15 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         this.#markActive(device, current.version);
         this.noteVersion(current.version);
         const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);
+        // Devices told to come back at the same moment are spread over a window (pace steering).
+        const members = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+        const pace = this.#flow(id).paceSeconds(members, device);
         // Past the deadline the round is being published (or retried): come back in a period, not every second.
-        if (untilDeadline < 1) return wait("closing", Math.min(60, current.deadlineSeconds));
+        if (untilDeadline < 1) return wait("closing", Math.min(60, current.deadlineSeconds) + pace);
         const assigned = sql
           .exec("SELECT 1 FROM assignments WHERE version = ? AND device = ?", current.version, device)
           .toArray();
-        if (assigned.length > 0) return wait("assigned", untilDeadline);
+        if (assigned.length > 0) return wait("assigned", untilDeadline + pace);
         sql.exec(
           "INSERT INTO assignments (device, version, assigned_at, update_key) VALUES (?, ?, ?, NULL)",
           device,
@@ -153,6 +167,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           round: current.round,
           deadlineAt: current.deadlineAt,
           workScale: workScale(report.battery),
+          credits: this.#flow(id).credits(this.log(id).inFlightFrom(device)),
         };
       });
       this.#changed();
@@ -177,9 +192,19 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     setup: ClusterIdentity,
     update: DeviceUpdate,
     currentVersion: number,
+    /** When the edge began handling the request (ms since epoch): what it waited shows congestion. */
+    receivedAt: number = Date.now(),
   ): Promise<Result<UpdateReceipt>> {
-    const result = await this.#submit(setup, update, currentVersion, Date.now());
-    if (!result.ok) count(this.metrics(), "fedge_updates_refused_total", { code: result.error.code });
+    const started = Date.now();
+    const result = await this.#submit(setup, update, currentVersion, started, started - receivedAt);
+    if (!result.ok) {
+      const m = this.metrics();
+      const { code, retryAfterSeconds } = result.error;
+      if (retryAfterSeconds !== undefined) {
+        count(m, "fedge_shed_total", { tier: "cluster", reason: code });
+        record(m, "fedge_retry_after_seconds", retryAfterSeconds);
+      } else count(m, "fedge_updates_refused_total", { code });
+    }
     return result;
   }
 
@@ -188,6 +213,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     update: DeviceUpdate,
     currentVersion: number,
     started: number,
+    queuedMs: number,
   ): Promise<Result<UpdateReceipt>> {
     return attempt(async () => {
       const id = this.configure(setup);
@@ -197,6 +223,10 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         .exec<{ received_at: number }>("SELECT received_at FROM receipts WHERE key = ?", key)
         .toArray();
       if (seen) return receiptFor(update.updateId, seen.received_at);
+      const log = this.log(id);
+      const load = { backlog: log.backlog, inFlight: log.inFlightFrom(update.device), queuedMs };
+      const refusal = this.#flow(id).admit(update.device, update.payload.byteLength, load, started);
+      if (refusal) throw new FedgeError(refusal.code, refusal.message, refusal.retryAfterSeconds);
       const staleness = Math.max(0, currentVersion - update.baseVersion);
       if (staleness > id.maxStaleness) {
         throw new FedgeError(
@@ -223,7 +253,6 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           `device ${update.device} has already contributed an update to version ${update.baseVersion}; one update per device per version`,
         );
       }
-      const log = this.log(id);
       const norm = log.measure(update.codec, update.payload);
       const clip = clipFactor(norm, clipBound(id.clipping, this.#recentNorms()));
       const scale = update.sampleWeight * stalenessWeight(id.staleness, staleness) * clip;
@@ -337,6 +366,15 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     sql.exec("DELETE FROM receipts WHERE received_at < ?", now - DUPLICATE_WINDOW_MS);
     const newest = this.newestVersion();
     if (newest !== undefined) sql.exec("DELETE FROM assignments WHERE version < ?", newest - id.maxStaleness);
+  }
+
+  #flow(id: ClusterIdentity): ClusterFlow {
+    this.#flowControl ??= new ClusterFlow(id.clusterSize, Date.now());
+    return this.#flowControl;
+  }
+
+  protected override onAcknowledged(batch: SealedBatch): void {
+    this.#flowControl?.drained(batch.count, batch.bytes, Date.now());
   }
 
   /** Writes only when the member's activity moves forward. */

@@ -44,6 +44,8 @@ export interface FlushHooks {
   sealMetrics?(log: AggregationLog, now: number): MetricSet;
   /** Where the machine records its own metrics (flush outcomes and durations), for the next batch. */
   metrics?(): MetricSet;
+  /** Told after a batch was acknowledged upstream (it has drained); must not throw. */
+  onAcknowledged?(batch: SealedBatch): void;
   /** Told after a batch was dead-lettered (to report it); must not throw. */
   onDeadLettered?(batch: SealedBatch, error: { code: string; message: string }, letters: DeadLetter[]): void;
   /** Other times this object needs its alarm (housekeeping); none by default. */
@@ -163,6 +165,7 @@ export class FlushMachine {
         log.acknowledge(batch.seq);
       });
       this.#record("acknowledged", seconds);
+      this.#hooks.onAcknowledged?.(batch);
       return "acknowledged";
     }
     const { code, message } = outcome.error;

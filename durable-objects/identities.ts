@@ -34,6 +34,7 @@ export function clusterIdentity(
     maxWaitMs: tierWaits(config).clusterWaitMs,
     coordinatorRegion: config.placement.coordinatorRegion,
     parent: regionIdentity(task, config, region),
+    clusterSize: config.clusters.targetSize,
     clipping: config.limits.clipping,
     inactiveAfterVersions: config.clusters.inactiveAfterVersions,
     maxStaleness: config.staleness.maxStaleness,

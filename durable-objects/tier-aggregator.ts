@@ -15,7 +15,7 @@ import { wasmBackend } from "../wasm/index";
 import type { DeadLetterReport } from "./coordinator";
 import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
-import { AggregationLog, type DeadLetter } from "./storage/aggregation-log";
+import { AggregationLog, type DeadLetter, type SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
 import { coordinatorStub } from "./stubs";
@@ -75,6 +75,8 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   protected housekeepingAt(_id: I, _now: number): number | null {
     return null;
   }
+  /** A sealed batch was acknowledged by the parent. */
+  protected onAcknowledged(_batch: SealedBatch): void {}
   /** Records tier-specific metrics when a batch is sealed (into `m`, which travels with it). */
   protected onSeal(_id: I, _m: MetricSet): void {}
   /** Housekeeping run on every alarm. */
@@ -161,6 +163,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
         return sent.ok ? { ok: true, value: undefined } : sent;
       },
       housekeepingAt: (now) => this.housekeepingAt(this.#identity ?? id, now),
+      onAcknowledged: (batch) => this.onAcknowledged(batch),
       onDeadLettered: (batch, error, letters) => {
         const current = this.#identity ?? id;
         const report: DeadLetterReport = {

@@ -25,6 +25,7 @@ export const ERROR_STATUS = {
   duplicate_evaluation: 409,
   payload_too_large: 413,
   rate_limited: 429,
+  window_full: 429,
   unsupported_media_type: 415,
   internal: 500,
   unavailable: 503,

@@ -7,5 +7,7 @@ export interface AppEnv {
     device: DeviceClaims;
     /** The request's body limit in bytes, once limitBody (./body.ts) has set it. */
     bodyLimit: number;
+    /** When this Worker began handling the request (ms since epoch). */
+    receivedAt: number;
   };
 }

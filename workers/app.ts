@@ -12,6 +12,11 @@ import { loadTask, maxUploadBytes, requireKnownTask, requireTaskId } from "./tas
 
 export const app = new Hono<AppEnv>();
 
+// First: the time the cluster measures this request's queueing delay from (its congestion signal).
+app.use(async (c, next) => {
+  c.set("receivedAt", Date.now());
+  await next();
+});
 app.use(cancelUnreadBody);
 app.use("/v1/admin/tasks/:task/*", requireTaskId);
 app.use("/v1/tasks/:task/*", requireTaskId, requireKnownTask);

@@ -66,6 +66,8 @@ export interface SealedBatch extends PartialAggregate {
   attempts: number;
   /** When the oldest device update in the batch was acknowledged. */
   firstAt: number;
+  /** Σ payload bytes of its inputs. */
+  bytes: number;
   /** The sending tier's metrics since its previous batch (shared/metrics), sealed with it. */
   metrics: MetricSet;
 }
@@ -79,6 +81,8 @@ interface Running {
   magnitude: number;
   /** The earliest acknowledgement of a device update inside (Infinity when empty). */
   firstAt: number;
+  /** Σ payload bytes of the inputs. */
+  bytes: number;
 }
 
 /**
@@ -278,8 +282,21 @@ export class AggregationLog {
       count: s.count,
       sum: s.acc.snapshot(),
       firstAt: s.firstAt,
+      bytes: s.bytes,
       metrics: s.metrics,
     };
+  }
+
+  /** Inputs from `source` not yet acknowledged upstream (open or sealed). */
+  inFlightFrom(source: string): number {
+    return this.#sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_inputs WHERE source = ?", source)
+      .one().n;
+  }
+
+  /** Device updates not yet acknowledged upstream (open or sealed). */
+  get backlog(): number {
+    return this.#open.count + (this.#sealed?.count ?? 0);
   }
 
   /** How long each input of the open batch has waited, in seconds, at `now`. */
@@ -359,7 +376,7 @@ export class AggregationLog {
     const acc = this.#spare ?? this.#backend.createAccumulator(this.#dim);
     this.#spare = null;
     acc.reset();
-    return { acc, weight: 0, count: 0, inputs: 0, magnitude: 0, firstAt: Number.POSITIVE_INFINITY };
+    return { acc, weight: 0, count: 0, inputs: 0, magnitude: 0, firstAt: Number.POSITIVE_INFINITY, bytes: 0 };
   }
 
   #rebuild(): void {
@@ -421,5 +438,6 @@ function addTo(
   r.weight += input.weight;
   r.count += input.count;
   r.inputs += 1;
+  r.bytes += payload.byteLength;
   r.magnitude += Math.abs(input.scale) * input.norm;
 }

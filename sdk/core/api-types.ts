@@ -65,6 +65,8 @@ export interface TrainAnswer extends TokenRenewal {
     baseVersion: number;
     layoutHash: string;
     compression?: CompressionHint;
+    /** How many updates this device may have in flight now (the server's flow-control window). */
+    credits?: number;
   };
   policy?: TrainingPolicy;
 }

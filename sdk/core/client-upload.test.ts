@@ -119,3 +119,26 @@ describe("FedgeClient uploads", () => {
     expect(result).toMatchObject({ flush: { pending: 1 } });
   });
 });
+
+describe("FedgeClient flow control", () => {
+  it("sends no more queued updates than the check-in's credits, oldest first, and keeps the rest queued", async () => {
+    // Prepare: three updates queued while offline; then the server grants two credits.
+    const { client, fake } = setup({ backoff: BACKOFF });
+    // Each flush tries the oldest update maxAttempts (5) times, then gives up until the next.
+    fake.script("updates", ...Array.from({ length: 15 }, () => ({ status: 503 })));
+    for (let i = 0; i < 3; i++) {
+      await client.runOnce(fixedTrainer([i, i, i, i]));
+      fake.version += 1;
+    }
+    expect((await client.stats()).pending).toBe(3);
+    fake.credits = 2;
+
+    // Execute: the next round makes a fourth update and flushes.
+    const result = await client.runOnce(fixedTrainer([9, 9, 9, 9]));
+
+    // Assert: the two oldest went; two wait for the next check-in's credits.
+    expect(result).toMatchObject({ action: "trained", flush: { pending: 2 } });
+    expect(result.action === "trained" && result.flush.uploaded).toHaveLength(2);
+    expect([...fake.accepted.values()].map((u) => u.values[0])).toEqual([0, 1]);
+  });
+});

@@ -178,9 +178,9 @@ export class FedgeClient {
     }
   }
 
-  /** Uploads queued updates (e.g. when connectivity returns). */
-  flush(): Promise<FlushResult> {
-    return this.#uploader.flush();
+  /** Uploads queued updates (e.g. when connectivity returns), at most `limit` of them. */
+  flush(limit?: number): Promise<FlushResult> {
+    return this.#uploader.flush(limit);
   }
 
   /** Evaluates the current global model on local data and reports the result to the server. */
@@ -278,7 +278,8 @@ export class FedgeClient {
     const queued = { updateId, baseVersion, examples, url: answer.upload.url, createdAt: this.#clock.now() };
     await this.#queue.add(queued, frame);
     await this.#stats.count({ kind: "made" });
-    const flush = await this.flush();
+    // No more in flight than the server's window allows (its credits); the rest wait.
+    const flush = await this.flush(answer.upload.credits);
     return { action: "trained", version: baseVersion, updateId, examples, loss, workScale: scale, flush };
   }
 

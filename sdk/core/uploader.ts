@@ -55,17 +55,22 @@ export class Uploader {
 
   constructor(private readonly deps: UploaderDeps) {}
 
-  /** Flushes run one at a time; a second call waits for the first and then sends what is left. */
-  flush(): Promise<FlushResult> {
-    const run = this.#chain.then(() => this.run());
+  /**
+   * Flushes run one at a time; a second call waits for the first and then sends what is
+   * left. At most `limit` updates are sent (the credits of the last check-in); the rest stay
+   * queued for the next flush.
+   */
+  flush(limit = Number.POSITIVE_INFINITY): Promise<FlushResult> {
+    const run = this.#chain.then(() => this.run(limit));
     this.#chain = run.catch(() => undefined);
     return run;
   }
 
-  private async run(): Promise<FlushResult> {
+  private async run(limit: number): Promise<FlushResult> {
     const { queue, stats, emit } = this.deps;
     const result: FlushResult = { uploaded: [], rejected: [], pending: 0 };
     for (const seq of await queue.seqs()) {
+      if (result.uploaded.length + result.rejected.length >= limit) break;
       const update = await queue.get(seq);
       if (update === undefined) continue;
       try {

@@ -125,6 +125,8 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       baseVersion: decision.version,
       layoutHash: view.task.layoutHash,
       compression: view.task.config.compression,
+      /** Uploads this device may have in flight now (window-based flow control). */
+      credits: decision.credits,
     },
     policy: { minBatteryLevel: view.task.config.devices.minBatteryLevel, workScale: decision.workScale },
     ...renewal,

@@ -61,6 +61,7 @@ updates.post("/:task/updates", requireDevice, async (c) => {
       baseVersion: h.baseVersion,
     },
     view.model.version,
+    c.get("receivedAt"),
   );
   return c.json(unwrap(receipt), 202);
 });

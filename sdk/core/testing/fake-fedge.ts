@@ -35,6 +35,8 @@ export class FakeFedge {
   compression: CompressionHint | undefined;
   /** The next check-in answers with a renewed token. */
   renewNextCheckin = false;
+  /** Credits the next `train` answers grant (upload.credits), or none. */
+  credits: number | undefined = undefined;
   evaluationsEnabled = true;
   /** How long requests take, on the fake clock: uploads, and everything else. */
   latency = { requestMs: 0, uploadMs: 0 };
@@ -165,6 +167,7 @@ export class FakeFedge {
         baseVersion: this.version,
         layoutHash: LAYOUT_HASH,
         ...(this.compression && { compression: this.compression }),
+        ...(this.credits !== undefined && { credits: this.credits }),
       },
       ...(this.policy && { policy: this.policy }),
       ...renewal,
