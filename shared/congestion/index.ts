@@ -12,19 +12,6 @@ export {
   validateAimdConfig,
 } from "./aimd";
 export {
-  type CreditRefusal,
-  type CreditSpend,
-  type CreditWindowConfig,
-  type CreditWindowState,
-  creditExpire,
-  creditGrant,
-  creditOutstanding,
-  creditRelease,
-  creditSpend,
-  type InFlightUpload,
-  validateCreditWindowConfig,
-} from "./credit-window";
-export {
   DEFAULT_DRAIN_HALF_LIFE_MS,
   type DrainState,
   drainRate,
