@@ -11,153 +11,45 @@
  * An object asked about a task it does not have creates no storage.
  */
 import { DurableObject } from "cloudflare:workers";
-import {
-  createOptimizer,
-  initialState,
-  type OptimizerState,
-  pseudoGradient,
-  type ServerOptimizer,
-} from "../shared/aggregation/index";
+import { createOptimizer, pseudoGradient } from "../shared/aggregation/index";
 import { FedgeError } from "../shared/errors";
 import { emptyMetrics, type MetricSet, merge } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
 import { initialWeights } from "../shared/model-init";
-import { toHex } from "../shared/protocol/frame";
 import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
 import { attempt, fail, ok, type Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
-import type { RegionShape } from "./directory";
 import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog, type SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
+import { putModel, readWeights } from "./storage/model-store";
+import { loadOptimizerState, resetOptimizerState, saveOptimizerState } from "./storage/optimizer-state";
+import { TaskRecords } from "./storage/task-records";
 import { directoryStub, regionStub } from "./stubs";
-
-export interface TaskRecord {
-  id: string;
-  config: TaskConfig;
-  /** 8 hex digits: the frame's bytes 40..43 (see task-config.ts). */
-  layoutHash: string;
-  createdAt: string;
-}
-
-export interface ModelManifest {
-  task: string;
-  version: number;
-  parameters: number;
-  layoutHash: string;
-  byteLength: number;
-  /** Hex SHA-256 of the weights blob. */
-  sha256: string;
-  /** R2 key of the weights blob. */
-  key: string;
-  createdAt: string;
-  /** The round whose updates produced this version (0 for the initial model). */
-  fromRound: number;
-  /** Device updates aggregated into this version. */
-  updates: number;
-  /** For a version published by a rollback: the version whose weights it republishes. */
-  rollbackOf: number | null;
-}
-
-export interface RoundState {
-  round: number;
-  openedAt: number;
-  deadlineAt: number;
-}
-
-/** The task's ONNX graph, whose initializers are the weights blob (stored content-addressed in R2). */
-export interface GraphInfo {
-  sha256: string;
-  byteLength: number;
-  key: string;
-}
-
-export const graphKey = (task: string, sha256: string) => `models/${task}/graph/${sha256}.onnx`;
-
-export interface TaskView {
-  task: TaskRecord;
-  graph: GraphInfo | null;
-  model: ModelManifest;
-  round: RoundState & { updates: number; publishing: boolean };
-  optimizer: { kind: string; step: number };
-}
-
-export interface VersionEvaluation {
-  version: number;
-  /** Devices that reported on this version. */
-  reports: number;
-  examples: number;
-  /** Example-weighted means. */
-  loss: number;
-  accuracy: number;
-}
-
-export interface VersionRecord {
-  version: number;
-  round: number;
-  updates: number;
-  weight: number;
-  createdAt: string;
-  rollbackOf: number | null;
-}
-
-/** A batch that a tier dead-lettered: its parent refused it for good (docs/architecture.md#dead-letters). */
-export interface DeadLetterReport {
-  /** The tier that held the batch: a cluster, a region, or the coordinator itself. */
-  tier: string;
-  seq: number;
-  /** Device updates in the batch. */
-  updates: number;
-  /** Its inputs' sources: device ids at a cluster, cluster names at a region, region names at the coordinator. */
-  sources: string[];
-  code: string;
-  message: string;
-  at: number;
-}
-
-/** Where the task's acknowledged updates are: what a load test reconciles its 202s against. */
-export interface UpdateTotals {
-  /** Device updates in every published version. */
-  published: number;
-  /** In the coordinator's open round, or in a round being published. */
-  coordinator: number;
-  /** Per region: in the region aggregator's open batch, or in its batch being sent. */
-  regions: Partial<Record<Region, number>>;
-}
-
-/** The admin view: the task view, the latest versions, dead letters and evaluations. */
-export interface AdminTaskView extends TaskView {
-  totals: UpdateTotals;
-  versions: VersionRecord[];
-  deadLetters: { batches: number; updates: number; recent: DeadLetterReport[] };
-  evaluations: VersionEvaluation[];
-}
-
-/** How many of the latest versions the admin view lists. */
-export const LISTED_VERSIONS = 20;
-/** How many of the latest versions monitoring sees (the dashboard's time axis). */
-export const MONITORED_VERSIONS = 200;
-
-/** What monitoring needs from the coordinator, in one call: shared/metrics/status.ts turns it into the status. */
-export interface MonitoringSnapshot {
-  view: TaskView;
-  metrics: MetricSet;
-  versions: VersionRecord[];
-  evaluations: VersionEvaluation[];
-  regions: Partial<Record<Region, RegionShape>>;
-  deadLetteredUpdates: number;
-}
-
-export const weightsKey = (task: string, version: number) => `models/${task}/v${version}.bin`;
-export const manifestKey = (task: string, version: number) => `models/${task}/v${version}.json`;
+import {
+  type AdminTaskView,
+  type DeadLetterReport,
+  type GraphInfo,
+  LISTED_VERSIONS,
+  MONITORED_VERSIONS,
+  type ModelManifest,
+  type MonitoringSnapshot,
+  type RoundState,
+  type TaskRecord,
+  type TaskView,
+  type UpdateTotals,
+  type VersionEvaluation,
+  weightsKey,
+} from "./task-types";
 
 /** The coordinator's storage, opened only for a task that exists or is being created. */
 interface Store {
   meta: Meta;
   blobs: BlobStore;
+  records: TaskRecords;
 }
 
 export class Coordinator extends DurableObject<Env> {
@@ -202,7 +94,8 @@ export class Coordinator extends DurableObject<Env> {
     }
     const now = Date.now();
     const weights = initialWeights(config.model);
-    const manifest = await this.#putModel(
+    const manifest = await putModel(
+      this.env.MODELS,
       id,
       layoutHash,
       0,
@@ -231,29 +124,12 @@ export class Coordinator extends DurableObject<Env> {
   async adminView(): Promise<Result<AdminTaskView>> {
     return attempt(async () => {
       const task = this.#requireTask();
-      const versions = this.#versions(LISTED_VERSIONS);
-      const [totals] = this.ctx.storage.sql
-        .exec<{ batches: number; updates: number | null }>(
-          "SELECT COUNT(*) AS batches, SUM(updates) AS updates FROM dead_letters",
-        )
-        .toArray();
-      const recent = this.ctx.storage.sql
-        .exec<{
-          tier: string;
-          seq: number;
-          updates: number;
-          sources: string;
-          code: string;
-          message: string;
-          at: number;
-        }>("SELECT * FROM dead_letters ORDER BY at DESC LIMIT 20")
-        .toArray()
-        .map((r) => ({ ...r, sources: JSON.parse(r.sources) as string[] }));
+      const { records } = this.#open();
       return {
         ...this.#view(task),
         totals: await this.#totals(task),
-        versions,
-        deadLetters: { batches: totals?.batches ?? 0, updates: totals?.updates ?? 0, recent },
+        versions: records.versions(LISTED_VERSIONS),
+        deadLetters: { ...records.deadLetterTotals(), recent: records.recentDeadLetters(LISTED_VERSIONS) },
         evaluations: await this.#evaluations(task),
       };
     });
@@ -265,40 +141,16 @@ export class Coordinator extends DurableObject<Env> {
       const task = this.#requireTask();
       const regions = this.#open().meta.get<Region[]>("regions") ?? [];
       const shapes = await Promise.all(regions.map((r) => directoryStub(this.env, task.id, r).shape()));
-      const [dead] = this.ctx.storage.sql
-        .exec<{ updates: number | null }>("SELECT SUM(updates) AS updates FROM dead_letters")
-        .toArray();
+      const { records } = this.#open();
       return {
         view: this.#view(task),
         metrics: this.#metrics(),
-        versions: this.#versions(MONITORED_VERSIONS),
+        versions: records.versions(MONITORED_VERSIONS),
         evaluations: await this.#evaluations(task),
         regions: Object.fromEntries(regions.map((r, i) => [r, shapes[i]!])),
-        deadLetteredUpdates: dead?.updates ?? 0,
+        deadLetteredUpdates: records.deadLetterTotals().updates,
       };
     });
-  }
-
-  /** The latest `limit` versions, newest first. */
-  #versions(limit: number): VersionRecord[] {
-    return this.ctx.storage.sql
-      .exec<{
-        version: number;
-        round: number;
-        updates: number;
-        weight: number;
-        created_at: number;
-        rollback_of: number | null;
-      }>("SELECT * FROM versions ORDER BY version DESC LIMIT ?", limit)
-      .toArray()
-      .map((r) => ({
-        version: r.version,
-        round: r.round,
-        updates: r.updates,
-        weight: r.weight,
-        createdAt: new Date(r.created_at).toISOString(),
-        rollbackOf: r.rollback_of,
-      }));
   }
 
   /** Records the task's current graph (already written to R2 under its content address). */
@@ -321,20 +173,7 @@ export class Coordinator extends DurableObject<Env> {
   /** Records a tier's dead-lettered batch for the admin view, once per (tier, seq). */
   async recordDeadLetters(report: DeadLetterReport): Promise<void> {
     if (!this.#task()) return;
-    this.#storeDeadLetters(report);
-  }
-
-  #storeDeadLetters(report: DeadLetterReport): void {
-    this.ctx.storage.sql.exec(
-      "INSERT OR IGNORE INTO dead_letters (tier, seq, updates, sources, code, message, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      report.tier,
-      report.seq,
-      report.updates,
-      JSON.stringify(report.sources),
-      report.code,
-      report.message,
-      report.at,
-    );
+    this.#open().records.addDeadLetter(report);
   }
 
   /** Merges a region's batch exactly once; closes the round in the background when it has its target. */
@@ -370,7 +209,7 @@ export class Coordinator extends DurableObject<Env> {
             `task "${task.id}" has versions 0 to ${model.version}; cannot roll back to ${target}`,
           );
         }
-        const weights = await this.#readWeights(task, {
+        const weights = await readWeights(this.env.MODELS, {
           ...model,
           version: target,
           key: weightsKey(task.id, target),
@@ -378,7 +217,8 @@ export class Coordinator extends DurableObject<Env> {
         const now = Date.now();
         const round = this.#round();
         const version = model.version + 1;
-        const manifest = await this.#putModel(
+        const manifest = await putModel(
+          this.env.MODELS,
           task.id,
           task.layoutHash,
           version,
@@ -388,8 +228,7 @@ export class Coordinator extends DurableObject<Env> {
         );
         const { meta, blobs } = this.#open();
         this.ctx.storage.transactionSync(() => {
-          meta.set("optimizer", { kind: task.config.optimizer.kind, step: 0 });
-          for (const name of createOptimizer(task.config.optimizer).slots) blobs.delete(`optimizer:${name}`);
+          resetOptimizerState(meta, blobs, createOptimizer(task.config.optimizer));
           this.#commitVersion(task, manifest, round, 0, now, target);
         });
         this.#weights = { version, values: weights };
@@ -433,7 +272,8 @@ export class Coordinator extends DurableObject<Env> {
     const round = this.#round();
     const current = await this.#currentWeights(task, model);
     const optimizer = createOptimizer(task.config.optimizer);
-    const state = this.#loadOptimizerState(optimizer, current.length);
+    const { meta, blobs } = this.#open();
+    const state = loadOptimizerState(meta, blobs, optimizer, current.length);
     const next = optimizer.apply(current, pseudoGradient(batch), state);
     const bad = next.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
@@ -444,7 +284,8 @@ export class Coordinator extends DurableObject<Env> {
     }
     const now = Date.now();
     const version = model.version + 1;
-    const manifest = await this.#putModel(
+    const manifest = await putModel(
+      this.env.MODELS,
       task.id,
       task.layoutHash,
       version,
@@ -453,7 +294,7 @@ export class Coordinator extends DurableObject<Env> {
       now,
     );
     return ok(() => {
-      this.#saveOptimizerState(optimizer, state);
+      saveOptimizerState(meta, blobs, optimizer, state);
       this.#commitVersion(task, manifest, round, batch.weight, now, null);
       this.#weights = { version, values: next };
       const m = this.#metrics();
@@ -473,31 +314,28 @@ export class Coordinator extends DurableObject<Env> {
     now: number,
     rollbackOf: number | null,
   ): void {
-    const { meta } = this.#open();
+    const { meta, records } = this.#open();
     meta.set("model", manifest);
     meta.set("round", this.#newRound(round.round + 1, now, task.config));
-    this.ctx.storage.sql.exec(
-      "INSERT INTO versions (version, round, updates, weight, opened_at, created_at, rollback_of) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      manifest.version,
-      round.round,
-      manifest.updates,
+    records.addVersion({
+      version: manifest.version,
+      round: round.round,
+      updates: manifest.updates,
       weight,
-      round.openedAt,
-      now,
+      openedAt: round.openedAt,
+      createdAt: now,
       rollbackOf,
-    );
+    });
   }
 
   /** Updates published, in this object's log, and in each region's (one small read per region, at most nine). */
   async #totals(task: TaskRecord): Promise<UpdateTotals> {
     const log = this.#logFor(task);
-    const [row] = this.ctx.storage.sql
-      .exec<{ published: number | null }>("SELECT SUM(updates) AS published FROM versions")
-      .toArray();
+    const published = this.#open().records.publishedUpdates();
     const regions = this.#open().meta.get<Region[]>("regions") ?? [];
     const statuses = await Promise.all(regions.map((r) => regionStub(this.env, task.id, r).status()));
     return {
-      published: row?.published ?? 0,
+      published,
       coordinator: log.openCount + (log.pending?.updates ?? 0),
       regions: Object.fromEntries(
         regions.map((r, i) => [r, statuses[i]!.openUpdates + (statuses[i]!.pending?.updates ?? 0)]),
@@ -536,86 +374,11 @@ export class Coordinator extends DurableObject<Env> {
       }));
   }
 
-  /**
-   * A fresh copy of the persisted optimizer state, so that a failed publication leaves
-   * the stored state untouched. Moments are stored in 1 MiB chunks (rows hold ≤ 2 MB).
-   */
-  #loadOptimizerState(optimizer: ServerOptimizer, dim: number): OptimizerState {
-    const { meta, blobs } = this.#open();
-    const saved = meta.get<{ kind: string; step: number }>("optimizer");
-    if (!saved || saved.kind !== optimizer.kind) return initialState(optimizer, dim);
-    const state: OptimizerState = { step: saved.step, slots: {} };
-    for (const name of optimizer.slots) {
-      const bytes = blobs.get(`optimizer:${name}`);
-      // A rollback resets the moments: a missing slot after a saved step is a fresh start.
-      if (!bytes) return { ...initialState(optimizer, dim), step: saved.step };
-      if (bytes.byteLength !== dim * 4) throw new Error(`optimizer slot ${name} has the wrong size`);
-      state.slots[name] = new Float32Array(bytes.buffer, bytes.byteOffset, dim).slice();
-    }
-    return state;
-  }
-
-  #saveOptimizerState(optimizer: ServerOptimizer, state: OptimizerState): void {
-    const { meta, blobs } = this.#open();
-    meta.set("optimizer", { kind: optimizer.kind, step: state.step });
-    for (const name of optimizer.slots) {
-      const values = state.slots[name] as Float32Array;
-      blobs.put(`optimizer:${name}`, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    }
-  }
-
-  /** Writes a version's weights and manifest to R2. Keys are immutable per version, so a retry rewrites identical bytes. */
-  async #putModel(
-    task: string,
-    layoutHash: string,
-    version: number,
-    weights: Float32Array,
-    origin: { fromRound: number; updates: number; rollbackOf: number | null },
-    now: number,
-  ): Promise<ModelManifest> {
-    const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
-    const sha256 = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
-    const manifest: ModelManifest = {
-      task,
-      version,
-      parameters: weights.length,
-      layoutHash,
-      byteLength: bytes.byteLength,
-      sha256,
-      key: weightsKey(task, version),
-      createdAt: new Date(now).toISOString(),
-      ...origin,
-    };
-    await this.env.MODELS.put(manifest.key, bytes, {
-      sha256,
-      httpMetadata: { contentType: "application/octet-stream" },
-      customMetadata: { version: String(version) },
-    });
-    await this.env.MODELS.put(manifestKey(task, version), JSON.stringify(manifest), {
-      httpMetadata: { contentType: "application/json" },
-    });
-    return manifest;
-  }
-
-  async #currentWeights(task: TaskRecord, model: ModelManifest): Promise<Float32Array> {
+  async #currentWeights(_task: TaskRecord, model: ModelManifest): Promise<Float32Array> {
     if (this.#weights?.version !== model.version) {
-      this.#weights = { version: model.version, values: await this.#readWeights(task, model) };
+      this.#weights = { version: model.version, values: await readWeights(this.env.MODELS, model) };
     }
     return this.#weights.values;
-  }
-
-  async #readWeights(
-    task: TaskRecord,
-    model: Pick<ModelManifest, "version" | "key" | "byteLength">,
-  ): Promise<Float32Array> {
-    const object = await this.env.MODELS.get(model.key);
-    if (!object)
-      throw new Error(`weights for ${task.id} v${model.version} are missing from R2 (${model.key})`);
-    const buffer = await object.arrayBuffer();
-    if (buffer.byteLength !== model.byteLength) {
-      throw new Error(`${model.key} has ${buffer.byteLength} bytes, expected ${model.byteLength}`);
-    }
-    return new Float32Array(buffer);
   }
 
   /** A round nobody has contributed to does not expire: its deadline moves forward when read. */
@@ -670,13 +433,7 @@ export class Coordinator extends DurableObject<Env> {
   #open(): Store {
     if (!this.#store) {
       const sql = this.ctx.storage.sql;
-      this.#store = { meta: new Meta(sql), blobs: new BlobStore(sql) };
-      sql.exec(`CREATE TABLE IF NOT EXISTS versions (
-        version INTEGER PRIMARY KEY, round INTEGER NOT NULL, updates INTEGER NOT NULL, weight REAL NOT NULL,
-        opened_at INTEGER NOT NULL, created_at INTEGER NOT NULL, rollback_of INTEGER)`);
-      sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
-        tier TEXT NOT NULL, seq INTEGER NOT NULL, updates INTEGER NOT NULL, sources TEXT NOT NULL,
-        code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (tier, seq))`);
+      this.#store = { meta: new Meta(sql), blobs: new BlobStore(sql), records: new TaskRecords(sql) };
     }
     return this.#store;
   }
@@ -710,7 +467,7 @@ export class Coordinator extends DurableObject<Env> {
       due: (log, now) => this.#due(this.#requireTask(), log, now),
       deliver: (batch) => this.#publish(this.#requireTask(), batch),
       onDeadLettered: (batch, error, letters) =>
-        this.#storeDeadLetters({
+        this.#open().records.addDeadLetter({
           tier: `coordinator ${task.id}`,
           seq: batch.seq,
           updates: batch.count,

@@ -12,13 +12,13 @@ import { record } from "../shared/metrics/record";
 import type { Region } from "../shared/regions";
 import type { Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
-import type { DeadLetterReport } from "./coordinator";
 import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog, type DeadLetter, type SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
 import { coordinatorStub } from "./stubs";
+import type { DeadLetterReport } from "./task-types";
 
 export interface TierIdentity {
   task: string;

@@ -70,7 +70,7 @@ describe("congestion control", () => {
       clusterIdentity("queued", config, "weur", device.cluster),
       {
         device: device.deviceId,
-        updateId: "0".repeat(31) + "1",
+        updateId: `${"0".repeat(31)}1`,
         codec: 0,
         payload,
         sampleWeight: 1,

@@ -6,7 +6,7 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { TaskView } from "../durable-objects/coordinator";
+import type { TaskView } from "../durable-objects/task-types";
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import { TASK_ID_PATTERN } from "../shared/protocol/task-config";
 import { app } from "../workers/app";

@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect, onTestFinished, vi } from "vitest";
-import type { TaskView } from "../durable-objects/coordinator";
+import type { TaskView } from "../durable-objects/task-types";
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";

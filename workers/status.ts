@@ -4,8 +4,9 @@
  * up with its flushes (shared/metrics), the latest versions and their evaluations, and
  * the shape of each region.
  */
-import type { MonitoringSnapshot } from "../durable-objects/coordinator";
+
 import type { RegionShape } from "../durable-objects/directory";
+import type { MonitoringSnapshot } from "../durable-objects/task-types";
 import { bucketsOf } from "../shared/metrics/catalogue";
 import { type HistogramData, merge, parseSeriesKey, quantile } from "../shared/metrics/metric-set";
 import type { Region } from "../shared/regions";

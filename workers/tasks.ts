@@ -5,8 +5,8 @@
  * task does not exist is cached just as long, and concurrent misses share one call.
  */
 import { createMiddleware } from "hono/factory";
-import type { TaskView } from "../durable-objects/coordinator";
 import { coordinatorStub } from "../durable-objects/stubs";
+import type { TaskView } from "../durable-objects/task-types";
 import { maxPayloadBytes } from "../shared/codecs/layout";
 import { FedgeError } from "../shared/errors";
 import { FRAME_HEADER_BYTES } from "../shared/protocol/frame";

@@ -1,8 +1,8 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { graphKey } from "../../durable-objects/coordinator";
 import { coordinatorStub } from "../../durable-objects/stubs";
+import { graphKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
 import { toHex } from "../../shared/protocol/frame";
 import { layoutHash, parseTaskConfig } from "../../shared/protocol/task-config";

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { graphKey, manifestKey, weightsKey } from "../../durable-objects/coordinator";
+import { graphKey, manifestKey, weightsKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
 import type { AppEnv } from "../app-env";
 import { isAdmin, requireDevice } from "../auth";
