@@ -14,7 +14,9 @@ import type { MetricSet } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
 import type { CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
+import type { ReputationState } from "../shared/trust/index";
 import { ClusterFlow } from "./cluster-flow";
+import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { RegionIdentity } from "./region-aggregator";
 import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
@@ -33,6 +35,7 @@ export interface ClusterIdentity extends TierIdentity {
   /** Updates older than this are refused (stale_update); assignments older than it are forgotten. */
   maxStaleness: number;
   staleness: StalenessFunction;
+  trust: TrustPolicy;
 }
 
 export interface DeviceUpdate {
@@ -92,6 +95,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   #norms: number[] | null = null;
   #housekeptAt: number | undefined;
   #flowControl: ClusterFlow | null = null;
+  readonly #trust = new ClusterTrust();
   #complete: { newest: number; settings: number; value: boolean } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -100,7 +104,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     sql.exec("CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS members (
       device TEXT PRIMARY KEY, joined_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
-      active_version INTEGER, battery TEXT, network TEXT)`);
+      active_version INTEGER, battery TEXT, network TEXT, reputation TEXT, quarantined_until INTEGER)`);
+    sql.exec("CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
       device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
       PRIMARY KEY (version, device))`);
@@ -223,6 +228,19 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         .exec<{ received_at: number }>("SELECT received_at FROM receipts WHERE key = ?", key)
         .toArray();
       if (seen) return receiptFor(update.updateId, seen.received_at);
+      const [member] = sql
+        .exec<{ quarantined_until: number | null }>(
+          "SELECT quarantined_until FROM members WHERE device = ?",
+          update.device,
+        )
+        .toArray();
+      if (member?.quarantined_until && member.quarantined_until > started) {
+        throw new FedgeError(
+          "quarantined",
+          `device ${update.device} is quarantined until ${new Date(member.quarantined_until).toISOString()}: its recent updates were flagged as gaming`,
+          Math.ceil((member.quarantined_until - started) / 1000),
+        );
+      }
       const log = this.log(id);
       const load = { backlog: log.backlog, inFlight: log.inFlightFrom(update.device), queuedMs };
       const refusal = this.#flow(id).admit(update.device, update.payload.byteLength, load, started);
@@ -267,10 +285,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         );
         this.#markActive(update.device, currentVersion);
         this.noteVersion(currentVersion);
-        if (id.clipping.kind === "adaptive") {
-          sql.exec("INSERT INTO norms (norm) VALUES (?)", norm);
-          sql.exec("DELETE FROM norms WHERE id <= (SELECT MAX(id) FROM norms) - ?", id.clipping.window);
-        }
+        sql.exec("INSERT INTO norms (norm) VALUES (?)", norm);
+        sql.exec("DELETE FROM norms WHERE id <= (SELECT MAX(id) FROM norms) - ?", normWindow(id));
         log.append(
           {
             id: key,
@@ -293,7 +309,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         if (clip < 1) count(m, "fedge_updates_clipped_total");
         return receiptFor(update.updateId, now);
       });
-      if (id.clipping.kind === "adaptive") this.#rememberNorm(norm, id.clipping.window);
+      this.#rememberNorm(norm, normWindow(id));
       return receipt;
     });
   }
@@ -336,7 +352,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   }
 
   /** At a flush: the share of the active members that had contributed to the newest version. */
-  protected override onSeal(id: ClusterIdentity, m: MetricSet): void {
+  protected override onSeal(id: ClusterIdentity, m: MetricSet, now: number): void {
+    if (id.trust.detect) this.#judge(id, m, now);
     const newest = this.newestVersion();
     if (newest === undefined) return;
     const [row] = this.ctx.storage.sql
@@ -349,6 +366,81 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       )
       .toArray();
     if (row && row.active > 0) record(m, "fedge_flush_fill_ratio", row.contributed / row.active);
+  }
+
+  /**
+   * Runs the detectors over the batch being sealed (inside the seal's transaction), and
+   * stores each update's factor, each device's reputation and any quarantine.
+   */
+  #judge(id: ClusterIdentity, m: MetricSet, now: number): void {
+    const sql = this.ctx.storage.sql;
+    const inputs: BatchInput[] = this.log(id)
+      .inputs(null)
+      .map((input) => {
+        const [assignment] = sql
+          .exec<{ version: number; assigned_at: number }>(
+            "SELECT version, assigned_at FROM assignments WHERE update_key = ?",
+            input.id,
+          )
+          .toArray();
+        return {
+          ...input,
+          device: input.source,
+          version: assignment?.version ?? -1,
+          elapsedMs: assignment ? input.receivedAt - assignment.assigned_at : null,
+        };
+      });
+    const reputations = new Map<string, ReputationState>();
+    for (const input of inputs) {
+      const [row] = sql
+        .exec<{ reputation: string | null }>("SELECT reputation FROM members WHERE device = ?", input.device)
+        .toArray();
+      if (row?.reputation) reputations.set(input.device, JSON.parse(row.reputation) as ReputationState);
+    }
+    const judgement = this.#trust.judge(inputs, id.dim, id.trust, reputations, this.#recentNorms(), now);
+    for (const [input, factor] of judgement.factors) {
+      sql.exec("INSERT OR REPLACE INTO input_factors (id, factor) VALUES (?, ?)", input, factor);
+    }
+    for (const [device, reputation] of judgement.reputations) {
+      sql.exec("UPDATE members SET reputation = ? WHERE device = ?", JSON.stringify(reputation), device);
+    }
+    for (const [device, until] of judgement.quarantined) {
+      sql.exec("UPDATE members SET quarantined_until = ? WHERE device = ?", until, device);
+      count(m, "fedge_quarantines_total");
+    }
+    for (const { verdict } of judgement.detections)
+      count(m, "fedge_gaming_detections_total", { kind: verdict.kind });
+  }
+
+  /** With trust or a robust aggregator, the batch's aggregate is recomputed from its updates. */
+  protected override aggregate(
+    id: ClusterIdentity,
+    batch: SealedBatch,
+  ): { sum: Float32Array; weight: number } {
+    if (!id.trust.detect && id.trust.robust.kind === "mean") return super.aggregate(id, batch);
+    const inputs: BatchInput[] = this.log(id)
+      .inputs(batch.seq)
+      .map((input) => ({ ...input, device: input.source, version: -1, elapsedMs: null }));
+    const factors = new Map(
+      this.ctx.storage.sql
+        .exec<{ id: string; factor: number }>(
+          `SELECT f.id, f.factor FROM input_factors f JOIN log_inputs l ON l.id = f.id WHERE l.batch = ?`,
+          batch.seq,
+        )
+        .toArray()
+        .map((r) => [r.id, r.factor]),
+    );
+    let robust = id.trust.robust;
+    let result: { sum: Float32Array; weight: number } | null;
+    try {
+      result = this.#trust.aggregate(inputs, factors, id.dim, robust);
+    } catch (err) {
+      // A batch too small for the aggregator's condition (e.g. Bulyan's n ≥ 4f + 3) takes the median.
+      if (!(err instanceof RangeError)) throw err;
+      robust = { kind: "median" };
+      result = this.#trust.aggregate(inputs, factors, id.dim, robust);
+    }
+    return result ?? super.aggregate(id, batch);
   }
 
   /** Hourly while there are receipts to expire. */
@@ -375,6 +467,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
 
   protected override onAcknowledged(batch: SealedBatch): void {
     this.#flowControl?.drained(batch.count, batch.bytes, Date.now());
+    this.ctx.storage.sql.exec("DELETE FROM input_factors WHERE id NOT IN (SELECT id FROM log_inputs)");
   }
 
   /** Writes only when the member's activity moves forward. */
@@ -410,4 +503,9 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
 
 function receiptFor(updateId: string, receivedAt: number): UpdateReceipt {
   return { updateId, status: "accepted", receivedAt: new Date(receivedAt).toISOString() };
+}
+
+/** Accepted norms a cluster keeps: the adaptive clipping window, else 50 (for the norm-outlier detector). */
+function normWindow(id: ClusterIdentity): number {
+  return id.clipping.kind === "adaptive" ? id.clipping.window : 50;
 }

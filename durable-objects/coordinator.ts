@@ -274,7 +274,9 @@ export class Coordinator extends DurableObject<Env> {
     const optimizer = createOptimizer(task.config.optimizer);
     const { meta, blobs } = this.#open();
     const state = loadOptimizerState(meta, blobs, optimizer, current.length);
-    const next = optimizer.apply(current, pseudoGradient(batch), state);
+    // A round whose every update was given weight 0 (all flagged by the clusters' detectors) moves nothing.
+    const delta = batch.weight > 0 ? pseudoGradient(batch) : new Float32Array(current.length);
+    const next = optimizer.apply(current, delta, state);
     const bad = next.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
       return fail(

@@ -6,7 +6,9 @@
  */
 import { type TaskConfig, tierWaits } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
+import { DEFAULT_REPUTATION_CONFIG } from "../shared/trust/index";
 import type { ClusterIdentity } from "./cluster-aggregator";
+import type { TrustPolicy } from "./cluster-trust";
 import type { RegionIdentity } from "./region-aggregator";
 
 export function regionIdentity(task: string, config: TaskConfig, region: Region): RegionIdentity {
@@ -39,5 +41,21 @@ export function clusterIdentity(
     inactiveAfterVersions: config.clusters.inactiveAfterVersions,
     maxStaleness: config.staleness.maxStaleness,
     staleness: config.staleness.weight,
+    trust: trustPolicy(config),
+  };
+}
+
+export function trustPolicy(config: TaskConfig): TrustPolicy {
+  const t = config.trust;
+  return {
+    detect: t.detect,
+    robust: config.aggregation.robust,
+    minMsPerExample: t.minMsPerExample,
+    reputation: {
+      ...DEFAULT_REPUTATION_CONFIG,
+      halfLifeMs: t.reputationHalfLifeHours * 3600_000,
+      floor: t.quarantineBelow,
+      coolOffMs: t.quarantineMinutes * 60_000,
+    },
   };
 }

@@ -10,7 +10,7 @@ import { encodeExact } from "../shared/codecs/encoder";
 import { emptyMetrics, type MetricSet } from "../shared/metrics/metric-set";
 import { record } from "../shared/metrics/record";
 import type { Region } from "../shared/regions";
-import type { Result } from "../shared/result";
+import { fail, type Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
 import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
@@ -75,10 +75,15 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   protected housekeepingAt(_id: I, _now: number): number | null {
     return null;
   }
+  /** What a sealed batch sends up: by default its running sum and weight. */
+  protected aggregate(_id: I, batch: SealedBatch): { sum: Float32Array; weight: number } {
+    return { sum: batch.sum, weight: batch.weight };
+  }
+
   /** A sealed batch was acknowledged by the parent. */
   protected onAcknowledged(_batch: SealedBatch): void {}
   /** Records tier-specific metrics when a batch is sealed (into `m`, which travels with it). */
-  protected onSeal(_id: I, _m: MetricSet): void {}
+  protected onSeal(_id: I, _m: MetricSet, _now: number): void {}
   /** Housekeeping run on every alarm. */
   protected housekeep(_id: I, _now: number): void {}
 
@@ -142,7 +147,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
         const stage = this.tier === "cluster" ? "in_cluster" : "region";
         for (const wait of log.openWaits(now)) record(m, "fedge_stage_duration_seconds", wait, { stage });
         record(m, "fedge_flush_updates", log.openCount, { tier: this.tier });
-        this.onSeal(this.#identity ?? id, m);
+        this.onSeal(this.#identity ?? id, m, now);
         this.#metrics = emptyMetrics();
         this.meta.set("metrics", this.#metrics);
         return m;
@@ -150,13 +155,20 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
       due: (log, now) => this.#due(this.#identity ?? id, log, now),
       deliver: async (batch) => {
         const current = this.#identity ?? id;
+        const { sum, weight } = this.aggregate(current, batch);
+        if (!sum.every(Number.isFinite)) {
+          return fail(
+            "aggregate_overflow",
+            `batch ${batch.seq}'s aggregate is not finite; it cannot be sent`,
+          );
+        }
         const sent = await this.sendToParent(current, {
           child: this.selfName(current),
           seq: batch.seq,
-          weight: batch.weight,
+          weight,
           count: batch.count,
           version: this.newestVersion() ?? 0,
-          ...encodeExact(batch.sum),
+          ...encodeExact(sum),
           firstAt: batch.firstAt,
           metrics: batch.metrics,
         });

@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   aggregate_overflow: 422,
   unauthorized: 401,
   forbidden: 403,
+  quarantined: 403,
   not_found: 404,
   task_not_found: 404,
   version_not_found: 404,

@@ -287,6 +287,42 @@ export class AggregationLog {
     };
   }
 
+  /** The inputs of the open batch (null) or of a sealed one, in log order, with their payloads. */
+  inputs(batch: number | null): (Omit<LogInput, "firstAt"> & { receivedAt: number })[] {
+    const rows = this.#sql
+      .exec<{
+        id: string;
+        source: string;
+        codec: number;
+        scale: number;
+        weight: number;
+        count: number;
+        norm: number;
+        received_at: number;
+        payload: ArrayBuffer | null;
+      }>(
+        `SELECT id, source, codec, scale, weight, count, norm, received_at, payload FROM log_inputs
+         WHERE batch IS ? ORDER BY seqno`,
+        batch,
+      )
+      .toArray();
+    return rows.map((r) => {
+      const payload = r.payload ? new Uint8Array(r.payload) : this.#blobs.get(`log:${r.id}`);
+      if (!payload) throw new Error(`log input ${r.id} has no payload`);
+      return {
+        id: r.id,
+        source: r.source,
+        codec: r.codec as CodecId,
+        payload,
+        scale: r.scale,
+        weight: r.weight,
+        count: r.count,
+        norm: r.norm,
+        receivedAt: r.received_at,
+      };
+    });
+  }
+
   /** Inputs from `source` not yet acknowledged upstream (open or sealed). */
   inFlightFrom(source: string): number {
     return this.#sql

@@ -26,10 +26,17 @@ describe("task configuration", () => {
     expect(parseTaskConfig({ model })).toEqual({
       model: { ...model, init: { kind: "zeros" } },
       optimizer: { kind: "fedavg", serverLearningRate: 1 },
-      aggregation: { mode: "sync" },
+      aggregation: { mode: "sync", robust: { kind: "mean" } },
       staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: 10 },
       round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 },
       clusters: { targetSize: 10, inactiveAfterVersions: 1 },
+      trust: {
+        detect: false,
+        minMsPerExample: 0,
+        reputationHalfLifeHours: 24,
+        quarantineBelow: 0.3,
+        quarantineMinutes: 60,
+      },
       limits: {
         maxSampleWeight: 100_000,
         clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },

@@ -94,9 +94,27 @@ const Staleness = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("constant") }),
 ]);
 
+/** Byzantine inputs a robust aggregator tolerates per cluster batch. */
+const byzantine = z.int().min(0).max(1_000);
+
+/**
+ * How a cluster aggregates its batch (shared/aggregation/robust): the weighted mean, or a
+ * robust aggregator over the batch's updates (Yin et al. 2018; Blanchard et al. 2017;
+ * El Mhamdi et al. 2018). A batch too small for the aggregator's condition is aggregated
+ * by the coordinate median instead (docs/architecture.md#trust).
+ */
+const Robust = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("mean") }),
+  z.strictObject({ kind: z.literal("median") }),
+  z.strictObject({ kind: z.literal("trimmed-mean"), beta: z.number().min(0).lt(0.5) }),
+  z.strictObject({ kind: z.literal("krum"), f: byzantine }),
+  z.strictObject({ kind: z.literal("multi-krum"), f: byzantine, m: z.int().min(1).max(1_000) }),
+  z.strictObject({ kind: z.literal("bulyan"), f: byzantine }),
+]);
+
 const Aggregation = z.discriminatedUnion("mode", [
   /** Synchronous rounds: see `round`. */
-  z.strictObject({ mode: z.literal("sync") }),
+  z.strictObject({ mode: z.literal("sync"), robust: Robust.default({ kind: "mean" }) }),
   /** Buffered asynchronous aggregation (FedBuff, Nguyen et al. 2022). */
   z.strictObject({
     mode: z.literal("async"),
@@ -104,8 +122,27 @@ const Aggregation = z.discriminatedUnion("mode", [
     bufferSize: z.int().min(1).max(1_000_000).default(10),
     /** Clusters flush at most this long after their first buffered update (regions after half of it). */
     flushSeconds: z.number().min(0.1).max(3600).default(5),
+    robust: Robust.default({ kind: "mean" }),
   }),
 ]);
+
+/**
+ * Gaming detection and reputation at the cluster (shared/trust; docs/architecture.md#trust).
+ * Off by default: the detectors judge each update against its batch, and honest updates on
+ * very non-IID data can look like outliers; turn it on, and check the false positives in
+ * the admin view's metrics, for populations where that matters less than gaming.
+ */
+const Trust = z.strictObject({
+  detect: z.boolean().default(false),
+  /** Less work than this per example between check-in and upload is impossibly fast; 0 turns the check off. */
+  minMsPerExample: z.number().min(0).max(60_000).default(0),
+  /** Reputation evidence halves in this time. */
+  reputationHalfLifeHours: z.number().positive().max(8_760).default(24),
+  /** A device whose reputation falls below this is quarantined (uploads refused, 403 quarantined)… */
+  quarantineBelow: z.number().min(0).lt(0.5).default(0.3),
+  /** …for this long. */
+  quarantineMinutes: z.number().positive().max(43_200).default(60),
+});
 
 const StalenessPolicy = z.strictObject({
   /** s(τ), the weight of an update τ versions old. */
@@ -189,10 +226,17 @@ const Placement = z.strictObject({
 export const TaskConfigSchema = z.strictObject({
   model: ModelSpec,
   optimizer: Optimizer.default({ kind: "fedavg", serverLearningRate: 1 }),
-  aggregation: Aggregation.default({ mode: "sync" }),
+  aggregation: Aggregation.default({ mode: "sync", robust: { kind: "mean" } }),
   staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
   round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
   clusters: Clusters.default({ targetSize: 10, inactiveAfterVersions: 1 }),
+  trust: Trust.default({
+    detect: false,
+    minMsPerExample: 0,
+    reputationHalfLifeHours: 24,
+    quarantineBelow: 0.3,
+    quarantineMinutes: 60,
+  }),
   limits: Limits.default({
     maxSampleWeight: 100_000,
     clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },

@@ -59,3 +59,12 @@ describe("normOutlier", () => {
     expect(normOutlier(1.3, recent, { threshold: score }).suspicious).toBe(false);
   });
 });
+
+describe("normOutlier with a relative floor", () => {
+  it("does not flag a norm within minRelativeDeviation of the median, however tight the recent norms", () => {
+    const tight = [5, 5.01, 4.99, 5.02, 4.98, 5];
+    expect(normOutlier(5.6, tight).suspicious).toBe(true);
+    expect(normOutlier(5.6, tight, { minRelativeDeviation: 0.5 }).suspicious).toBe(false);
+    expect(normOutlier(50, tight, { minRelativeDeviation: 0.5 }).suspicious).toBe(true);
+  });
+});

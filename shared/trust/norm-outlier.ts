@@ -21,6 +21,12 @@ export interface NormOutlierOptions {
   threshold?: number;
   /** Fewer recent norms than this and nothing is judged. */
   minHistory?: number;
+  /**
+   * A norm within this fraction of the median is never an outlier, however tight the
+   * recent norms are: with few, nearly equal norms the MAD is tiny and M flags ordinary
+   * spread. Default 0 (M alone decides).
+   */
+  minRelativeDeviation?: number;
 }
 
 const MAD_CONSISTENCY = 0.6745;
@@ -60,9 +66,11 @@ export function normOutlier(
   const m = modifiedZScore(norm, recentNorms);
   const score = Math.abs(m);
   const side = m > 0 ? "above" : "below";
+  const center = median(recentNorms);
+  const near = Math.abs(norm - center) <= (options.minRelativeDeviation ?? 0) * center;
   return {
     kind: "norm-outlier",
-    suspicious: score > threshold,
+    suspicious: score > threshold && !near,
     score,
     reason: `norm ${fmt(norm)} is ${fmt(score)} robust standard deviations ${side} the median ${fmt(median(recentNorms))} of ${recentNorms.length} recent norms (threshold ${threshold})`,
   };
