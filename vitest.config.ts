@@ -19,6 +19,8 @@ export default defineConfig({
                 // test/secrets.test.ts drops it to exercise the deployed checks.
                 FEDGE_LOCAL_DEV: "true",
                 ALLOW_REGION_OVERRIDE: "true",
+                // An exact origin and the local-development patterns (test/cors.test.ts).
+                CORS_ORIGINS: "https://app.fedge.test,http://localhost:*,http://127.0.0.1:*",
                 // Cases per fuzz property in wasm/codecs.contract.ts; the workers cannot see the environment.
                 FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
               },

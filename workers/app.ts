@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
 import { cancelUnreadBody, limitBody, MAX_JSON_BYTES, MAX_TASK_CONFIG_BYTES } from "./body";
+import { corsMiddleware } from "./cors";
 import { errorResponse, notFound } from "./error-handler";
 import { admin } from "./routes/admin";
 import { devices } from "./routes/devices";
@@ -17,6 +18,9 @@ app.use(async (c, next) => {
   c.set("receivedAt", Date.now());
   await next();
 });
+// Before any route or check: preflights are answered here, and every later response, an
+// error included, keeps the Access-Control-* headers this sets (workers/cors.ts).
+app.use(corsMiddleware);
 app.use(cancelUnreadBody);
 app.use("/v1/admin/tasks/:task/*", requireTaskId);
 app.use("/v1/tasks/:task/*", requireTaskId, requireKnownTask);
