@@ -14,7 +14,7 @@ import type { MetricSet } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
 import type { CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
-import type { ReputationState } from "../shared/trust/index";
+import { type ReputationState, reputationOf } from "../shared/trust/index";
 import { ClusterFlow } from "./cluster-flow";
 import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust";
 import type { PartialAck, PartialEnvelope } from "./partial";
@@ -45,6 +45,20 @@ export interface DeviceUpdate {
   payload: Uint8Array;
   sampleWeight: number;
   baseVersion: number;
+}
+
+export interface MemberView {
+  device: string;
+  joinedAt: string;
+  lastSeenAt: string;
+  /** The newest version it checked in to train on, or uploaded for. */
+  activeVersion: number | null;
+  /** In [0, 1], decayed to now; null until its first judged update. */
+  reputation: number | null;
+  quarantinedUntil: string | null;
+  /** Updates of its that a gaming detector flagged, and the last reason. */
+  detections: number;
+  lastDetection: string | null;
 }
 
 export interface UpdateReceipt {
@@ -104,7 +118,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     sql.exec("CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS members (
       device TEXT PRIMARY KEY, joined_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
-      active_version INTEGER, battery TEXT, network TEXT, reputation TEXT, quarantined_until INTEGER)`);
+      active_version INTEGER, battery TEXT, network TEXT, reputation TEXT, quarantined_until INTEGER,
+      detections INTEGER NOT NULL DEFAULT 0, last_detection TEXT)`);
     sql.exec("CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
       device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
@@ -408,8 +423,18 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       sql.exec("UPDATE members SET quarantined_until = ? WHERE device = ?", until, device);
       count(m, "fedge_quarantines_total");
     }
-    for (const { verdict } of judgement.detections)
+    const reasons = new Map<string, string[]>();
+    for (const { device, verdict } of judgement.detections) {
       count(m, "fedge_gaming_detections_total", { kind: verdict.kind });
+      reasons.set(device, [...(reasons.get(device) ?? []), `${verdict.kind}: ${verdict.reason}`]);
+    }
+    for (const [device, why] of reasons) {
+      sql.exec(
+        "UPDATE members SET detections = detections + 1, last_detection = ? WHERE device = ?",
+        why.join("; "),
+        device,
+      );
+    }
   }
 
   /** With trust or a robust aggregator, the batch's aggregate is recomputed from its updates. */
@@ -441,6 +466,40 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       result = this.#trust.aggregate(inputs, factors, id.dim, robust);
     }
     return result ?? super.aggregate(id, batch);
+  }
+
+  /** The members, for the admin: activity, reputation, quarantine and detections (newest first). */
+  async members(): Promise<MemberView[]> {
+    const id = this.identity();
+    const now = Date.now();
+    return this.ctx.storage.sql
+      .exec<{
+        device: string;
+        joined_at: number;
+        last_seen_at: number;
+        active_version: number | null;
+        reputation: string | null;
+        quarantined_until: number | null;
+        detections: number;
+        last_detection: string | null;
+      }>("SELECT * FROM members ORDER BY joined_at DESC LIMIT 1000")
+      .toArray()
+      .map((r) => ({
+        device: r.device,
+        joinedAt: new Date(r.joined_at).toISOString(),
+        lastSeenAt: new Date(r.last_seen_at).toISOString(),
+        activeVersion: r.active_version,
+        reputation:
+          r.reputation && id
+            ? reputationOf(JSON.parse(r.reputation) as ReputationState, now, id.trust.reputation)
+            : null,
+        quarantinedUntil:
+          r.quarantined_until && r.quarantined_until > now
+            ? new Date(r.quarantined_until).toISOString()
+            : null,
+        detections: r.detections,
+        lastDetection: r.last_detection,
+      }));
   }
 
   /** Hourly while there are receipts to expire. */

@@ -97,6 +97,15 @@ describe("trust at the cluster", () => {
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("quarantined");
     expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    const view = (await (
+      await api(`/v1/admin/tasks/gamed/clusters/weur/${attacker.cluster}`, { headers: adminHeaders() })
+    ).json()) as { members: { device: string; detections: number; quarantinedUntil: string | null }[] };
+    const members = new Map(view.members.map((m) => [m.device, m]));
+    expect(members.get(attacker.deviceId)).toMatchObject({
+      detections: 3,
+      quarantinedUntil: expect.any(String),
+    });
+    expect(members.get(devices[0]!.deviceId)).toMatchObject({ detections: 0, quarantinedUntil: null });
     // An honest device is not.
     await assign("gamed", devices[0]!);
     expect((await upload("gamed", devices[0]!, honest(99), { sampleWeight: 1, baseVersion: 3 })).status).toBe(

@@ -1,11 +1,12 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { coordinatorStub } from "../../durable-objects/stubs";
+import { clusterStub, coordinatorStub } from "../../durable-objects/stubs";
 import { graphKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
 import { toHex } from "../../shared/protocol/frame";
 import { layoutHash, parseTaskConfig } from "../../shared/protocol/task-config";
+import { isRegion, REGIONS } from "../../shared/regions";
 import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth";
@@ -62,4 +63,18 @@ admin.post("/tasks/:task/rollback", async (c) => {
   const manifest = unwrap(await coordinatorStub(c.env, id).rollback(version));
   await loadTask(c.env, id, { fresh: true });
   return c.json(manifest, 201);
+});
+
+/** One cluster's state: its batch, dead letters and members (reputation, quarantine, detections). */
+admin.get("/tasks/:task/clusters/:region/:index", async (c) => {
+  const id = c.req.param("task");
+  await loadTask(c.env, id, { fresh: true });
+  const region = c.req.param("region");
+  const index = Number(c.req.param("index"));
+  if (!isRegion(region)) throw new FedgeError("bad_request", `region must be one of ${REGIONS.join(", ")}`);
+  if (!/^\d{1,9}$/.test(c.req.param("index")))
+    throw new FedgeError("bad_request", "cluster index must be 0–999999999");
+  const cluster = clusterStub(c.env, id, region, index);
+  const [status, members] = await Promise.all([cluster.status(), cluster.members()]);
+  return c.json({ region, index, ...status, members });
 });
