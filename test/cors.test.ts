@@ -7,7 +7,8 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../workers/app";
-import { CORS_MAX_AGE_SECONDS, parseCorsOrigins } from "../workers/cors";
+import { CORS_MAX_AGE_SECONDS } from "../workers/cors";
+import { parseCorsOrigins } from "../workers/cors-origins";
 import {
   adminHeaders,
   api,
