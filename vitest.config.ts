@@ -8,6 +8,15 @@ export default defineConfig({
         test: { name: "unit", include: ["shared/**/*.test.ts", "sdk/**/*.test.ts"], environment: "node" },
       },
       {
+        // The project's commands run as a user runs them: child processes, real ports, workerd.
+        test: {
+          name: "scripts",
+          include: ["scripts/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+        },
+      },
+      {
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
