@@ -15,6 +15,7 @@
  * have k = 1. The result can then depend on the input order.
  */
 import { checkF, checkInputs } from "./aggregator";
+import { coordinateMedian } from "./fed-median";
 import { argMin, krumScores, squaredDistances } from "./krum";
 
 export interface BulyanOptions {
@@ -44,20 +45,6 @@ export function bulyan(
   selected.sort((a, b) => a - b);
   const chosen = selected.map((i) => models[i]!);
   return meanOfClosest(coordinateMedian(chosen), chosen, theta - 2 * f);
-}
-
-function coordinateMedian(models: readonly Float32Array[]): Float64Array {
-  const n = models.length;
-  const dim = models[0]!.length;
-  const column = new Float64Array(n);
-  const out = new Float64Array(dim);
-  const mid = n >> 1;
-  for (let c = 0; c < dim; c++) {
-    for (let i = 0; i < n; i++) column[i] = models[i]![c]!;
-    column.sort();
-    out[c] = n % 2 === 1 ? column[mid]! : (column[mid - 1]! + column[mid]!) / 2;
-  }
-  return out;
 }
 
 /**

@@ -11,10 +11,16 @@ export function fedMedian(
   weights: readonly number[],
   _options: Record<string, never> = {},
 ): Float32Array {
-  const dim = checkInputs("fedMedian", models, weights);
+  checkInputs("fedMedian", models, weights);
+  return Float32Array.from(coordinateMedian(models));
+}
+
+/** The coordinate-wise median of equally long models, in float64 (Bulyan's reference too). */
+export function coordinateMedian(models: readonly Float32Array[]): Float64Array {
   const n = models.length;
+  const dim = models[0]!.length;
   const column = new Float64Array(n);
-  const out = new Float32Array(dim);
+  const out = new Float64Array(dim);
   const mid = n >> 1;
   for (let c = 0; c < dim; c++) {
     for (let i = 0; i < n; i++) column[i] = models[i]![c]!;
