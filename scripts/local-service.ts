@@ -13,6 +13,8 @@ import { unstable_getMiniflareWorkerOptions } from "wrangler";
 export interface LocalService {
   /** Requests go straight to workerd; `path` is relative to the service's origin. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The same service over HTTP on 127.0.0.1 (a free port), for clients in other processes: a browser. */
+  url: URL;
   adminToken: string;
   dispose(): Promise<void>;
 }
@@ -52,8 +54,9 @@ export async function startLocalService(options: { outdir?: string } = {}): Prom
       ],
     } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
-  await mf.ready;
+  const url = await mf.ready;
   return {
+    url,
     adminToken,
     fetch: async (path, init) => {
       const res = await mf.dispatchFetch(`http://fedge.local${path}`, init as never);
