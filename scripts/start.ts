@@ -1,13 +1,13 @@
 /**
  * `npm start`: serves fedge locally in workerd (through wrangler dev; no account, no
  * network), seeds the demo task, and prints what to try next. Stopping it stops everything
- * it started: Ctrl-C, SIGTERM to this process, or SIGTERM to npm (which does not pass the
- * signal through its shell, so this process notices its parent is gone instead).
+ * it started (scripts/supervise.ts): Ctrl-C, SIGTERM to this process, or SIGTERM to npm.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
+import { spawnOptions, supervise } from "./supervise";
 
 const HELP = `usage: npm start [-- --port 8787] [--fresh] [--state DIR]
 
@@ -32,9 +32,6 @@ export const DEMO_TASK: TaskConfigInput = {
   round: { targetUpdates: 2, deadlineSeconds: 10 },
   clusters: { targetSize: 10 },
 };
-
-/** How long wrangler and workerd get to stop on SIGTERM before they are killed. */
-const STOP_GRACE_MS = 5_000;
 
 function usage(message: string): never {
   process.stderr.write(`npm start: ${message} (see: npm start -- --help)\n`);
@@ -73,8 +70,6 @@ if (options.fresh) {
   console.log(`cleared the local state in ${stateDir}`);
 }
 
-// Its own process group, so that stopping reaches workerd too, whatever wrangler does with the signal.
-const detached = process.platform !== "win32";
 const wrangler = spawn(
   "wrangler",
   [
@@ -89,74 +84,15 @@ const wrangler = spawn(
     "--show-interactive-dev-session=false",
   ],
   {
-    detached,
+    ...spawnOptions,
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
   },
 );
-const exited = new Promise<number>((resolve) => wrangler.on("exit", (code) => resolve(code ?? 1)));
-
-let stopping = false;
-
-/** Signals wrangler's whole process group, then kills whatever is left after the grace period. */
-async function stop(reason: string, exitCode: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    console.log(`\nstopping fedge (${reason})`);
-    signalGroup(wrangler, "SIGTERM");
-    const timer = setTimeout(() => signalGroup(wrangler, "SIGKILL"), STOP_GRACE_MS);
-    await exited;
-    // wrangler has exited; workerd, in the same group, may still be closing its sockets.
-    for (let waited = 0; groupAlive(wrangler) && waited < STOP_GRACE_MS; waited += 50)
-      await new Promise((r) => setTimeout(r, 50));
-    signalGroup(wrangler, "SIGKILL");
-    clearTimeout(timer);
-    console.log("fedge stopped");
-    process.exit(exitCode);
-  }
-  return new Promise<never>(() => {});
-}
-
-/** For event handlers, which cannot await: a failure to stop is reported, never left unhandled. */
-function requestStop(reason: string, exitCode: number): void {
-  stop(reason, exitCode).catch((error: unknown) => {
-    console.error("npm start: stopping failed:", error);
-    process.exit(1);
-  });
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    if (detached && child.pid !== undefined) process.kill(-child.pid, signal);
-    else child.kill(signal);
-  } catch {
-    // already gone
-  }
-}
-
-function groupAlive(child: ChildProcess): boolean {
-  if (!detached || child.pid === undefined) return child.exitCode === null;
-  try {
-    process.kill(-child.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
-  process.on(signal, () => requestStop(signal, 0));
-// npm runs this through `sh -c`, which dies of npm's forwarded SIGTERM without passing it on.
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) requestStop("its parent process exited", 0);
-}, 250).unref();
-wrangler.on("exit", (code) => {
-  if (!stopping) requestStop(`wrangler exited with code ${code}`, code ? code : 1);
-});
+const supervision = supervise(wrangler, "fedge");
 
 async function waitUntilServing(): Promise<void> {
-  for (let i = 0; i < 600 && !stopping; i++) {
+  for (let i = 0; i < 600 && !supervision.stopping; i++) {
     try {
       if ((await fetch(`${base}/`)).ok) return;
     } catch {
@@ -189,8 +125,8 @@ Try:  curl -s -X POST ${base}/v1/tasks/demo/devices
 Then follow the walk-through in README.md. Ctrl-C stops the server.
 `);
 } catch (error) {
-  if (!stopping) {
+  if (!supervision.stopping) {
     console.error(`npm start: ${(error as Error).message}`);
-    await stop("start-up failed", 1);
+    await supervision.stop("start-up failed", 1);
   }
 }
