@@ -100,6 +100,8 @@ export type CheckinDecision =
 export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600_000;
 /** A device below the battery threshold asks again after this long. */
 const LOW_BATTERY_RETRY_SECONDS = 900;
+/** The refusals of flow control (durable-objects/cluster-flow.ts): load shed, not updates judged. */
+const SHED_CODES: ReadonlySet<string> = new Set(["overloaded", "rate_limited", "window_full"]);
 /** How often the alarm prunes receipts and assignments nobody can use any more. */
 const HOUSEKEEPING_MS = 3600_000;
 
@@ -220,7 +222,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     if (!result.ok) {
       const m = this.metrics();
       const { code, retryAfterSeconds } = result.error;
-      if (retryAfterSeconds !== undefined) {
+      // Load shed (the flow control's refusals) is told apart from updates refused on their merits.
+      if (SHED_CODES.has(code) && retryAfterSeconds !== undefined) {
         count(m, "fedge_shed_total", { tier: "cluster", reason: code });
         record(m, "fedge_retry_after_seconds", retryAfterSeconds);
       } else count(m, "fedge_updates_refused_total", { code });
