@@ -132,15 +132,18 @@ describe("npm run serve:workerd", () => {
     }
   });
 
-  it("keeps Durable Objects and R2 on disk: served again on the same --data, the task is at version 1", async () => {
+  it("keeps Durable Objects and R2 on disk: served again on the same --data, the task is at version 1 and listed in the metrics", async () => {
     const served = await serve(await freePort(), "--skip-build");
     try {
       const view = await json<{ model: { version: number } }>(
         await fetch(`${served.base}/v1/admin/tasks/self-hosted`, { headers: admin }),
       );
       const weights = await fetch(`${served.base}/v1/tasks/self-hosted/model/1/weights`, { headers: admin });
+      // Lists the bucket's task prefixes: R2's list with a delimiter, over the directory.
+      const metrics = await (await fetch(`${served.base}/v1/admin/metrics`, { headers: admin })).text();
 
       expect(view.model.version).toBe(1);
+      expect(metrics).toMatch(/^fedge_model_version\{task="self-hosted"\} 1$/m);
       expect(Array.from(new Float32Array(await weights.arrayBuffer()))).toEqual(delta);
     } finally {
       await stop(served);
