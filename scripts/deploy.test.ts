@@ -13,7 +13,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 /** This process's environment less any Cloudflare credentials, with an empty home for wrangler's login. */
 function loggedOut(): NodeJS.ProcessEnv {
-  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config") };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, ".config") };
   for (const name of Object.keys(env))
     if (name.startsWith("CLOUDFLARE_") || name.startsWith("CF_")) delete env[name];
   return env;
