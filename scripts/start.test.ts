@@ -3,7 +3,7 @@
  * npm's PID it leaves nothing serving, `--fresh` starts from empty state, and it prints no
  * spurious "types might be out of date" warning.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const stateDir = mkdtempSync(join(tmpdir(), "fedge-start-"));
+beforeAll(() => {
+  execFileSync("tsx", ["scripts/dev-vars.ts"]);
+});
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 async function freePort(): Promise<number> {
@@ -42,11 +45,17 @@ interface Started {
 
 /** `npm start -- …` in its own process group (as a supervisor runs it), once it says it is serving. */
 async function npmStart(port: number, ...args: string[]): Promise<Started> {
-  const npm = spawn("npm", ["start", "--", "--port", String(port), "--state", stateDir, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-  });
+  // Without prestart: it rebuilds wasm/build/kernels.wasm, which tests running beside this one
+  // read. Its other step, creating .dev.vars, runs once below.
+  const npm = spawn(
+    "npm",
+    ["start", "--ignore-scripts", "--", "--port", String(port), "--state", stateDir, ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
   let text = "";
   const closed = Promise.all([
     new Promise<void>((resolve) => npm.stdout?.on("close", resolve)),
