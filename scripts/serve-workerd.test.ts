@@ -150,6 +150,20 @@ describe("npm run serve:workerd", () => {
     }
   });
 
+  it("--help says how: port, data directory, the secrets from the environment, --dev", () => {
+    const run = spawnSync(process.execPath, [...SCRIPT, "--help"], { encoding: "utf8" });
+
+    expect(run.status).toBe(0);
+    for (const text of [
+      "--port P",
+      "--data DIR",
+      "ADMIN_TOKEN and TOKEN_SECRET",
+      "--dev",
+      "openssl rand -base64 48",
+    ])
+      expect(run.stdout).toContain(text);
+  });
+
   it.each([
     ["the development default", { ADMIN_TOKEN: "dev-admin-token" }, /ADMIN_TOKEN is the development default/],
     ["a short secret", { TOKEN_SECRET: "short" }, /TOKEN_SECRET is shorter than 32 bytes/],
