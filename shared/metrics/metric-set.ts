@@ -65,7 +65,8 @@ export function observe(
 ): void {
   if (!Number.isFinite(value)) return;
   const key = seriesKey(name, labels);
-  const h = (m.histograms[key] ??= { counts: new Array(buckets.length + 1).fill(0), sum: 0, count: 0 });
+  const h = m.histograms[key] ?? { counts: new Array(buckets.length + 1).fill(0), sum: 0, count: 0 };
+  m.histograms[key] = h;
   let i = 0;
   while (i < buckets.length && value > buckets[i]!) i++;
   h.counts[i] = (h.counts[i] ?? 0) + 1;
