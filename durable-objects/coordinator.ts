@@ -20,6 +20,7 @@ import { immutableChange, type TaskConfig } from "../shared/protocol/task-config
 import type { Region } from "../shared/regions";
 import { attempt, fail, ok, type Result } from "../shared/result";
 import { wasmBackend } from "../wasm/index";
+import { versionPoint } from "./analytics";
 import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog, type SealedBatch } from "./storage/aggregation-log";
@@ -304,6 +305,13 @@ export class Coordinator extends DurableObject<Env> {
       record(m, "fedge_stage_duration_seconds", (now - batch.firstAt) / 1000, { stage: "end_to_end" });
       count(m, "fedge_versions_published_total");
       this.#persistMetrics(m);
+      versionPoint(this.env, {
+        task: task.id,
+        version,
+        updates: batch.count,
+        weight: batch.weight,
+        endToEndSeconds: (now - batch.firstAt) / 1000,
+      });
     });
   }
 

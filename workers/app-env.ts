@@ -9,5 +9,7 @@ export interface AppEnv {
     bodyLimit: number;
     /** When this Worker began handling the request (ms since epoch). */
     receivedAt: number;
+    /** An upload's body size, once read. */
+    uploadBytes: number;
   };
 }

@@ -1,5 +1,7 @@
 /** POST /v1/tasks/:task/updates — a binary update frame in, a 202 receipt out. */
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { uploadPoint } from "../../durable-objects/analytics";
 import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub } from "../../durable-objects/stubs";
 import { inflatePayload } from "../../shared/codecs/deflate";
@@ -14,10 +16,26 @@ import { loadTask } from "../tasks";
 
 export const updates = new Hono<AppEnv>();
 
-updates.post("/:task/updates", requireDevice, async (c) => {
+/** One Analytics Engine point per upload answered, whatever the answer (durable-objects/analytics.ts). */
+const pointPerUpload = createMiddleware<AppEnv>(async (c, next) => {
+  await next();
+  const device = c.get("device");
+  uploadPoint(c.env, {
+    task: device.task,
+    region: device.region,
+    status: c.res.status,
+    code: `${Math.floor(c.res.status / 100)}xx`,
+    ms: Date.now() - c.get("receivedAt"),
+    bytes: c.get("uploadBytes") ?? Number(c.req.header("Content-Length") ?? 0),
+  });
+});
+
+updates.post("/:task/updates", requireDevice, pointPerUpload, async (c) => {
   const device = c.get("device");
   requireOctetStream(c, "updates");
-  const frame = parseFrame(new Uint8Array(await c.req.arrayBuffer()));
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  c.set("uploadBytes", body.byteLength);
+  const frame = parseFrame(body);
   const h = frame.header;
   let view = await loadTask(c.env, device.task);
   const params = view.task.config.model.parameters;
