@@ -322,6 +322,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         // Recorded before the commit can seal a batch, so they travel with this update's batch.
         count(m, "fedge_updates_accepted_total");
         record(m, "fedge_stage_duration_seconds", (now - started) / 1000, { stage: "cluster_ingest" });
+        record(m, "fedge_stage_duration_seconds", queuedMs / 1000, { stage: "edge" });
         count(m, "fedge_payload_bytes_total", {}, update.payload.byteLength);
         count(m, "fedge_dense_bytes_total", {}, 4 * id.dim);
         if (clip < 1) count(m, "fedge_updates_clipped_total");

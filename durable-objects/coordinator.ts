@@ -304,6 +304,7 @@ export class Coordinator extends DurableObject<Env> {
       record(m, "fedge_stage_duration_seconds", (now - started) / 1000, { stage: "coordinator_apply" });
       record(m, "fedge_stage_duration_seconds", (now - batch.firstAt) / 1000, { stage: "end_to_end" });
       count(m, "fedge_versions_published_total");
+      record(m, "fedge_object_storage_bytes", this.ctx.storage.sql.databaseSize, { tier: "coordinator" });
       this.#persistMetrics(m);
       versionPoint(this.env, {
         task: task.id,

@@ -147,6 +147,8 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
         const stage = this.tier === "cluster" ? "in_cluster" : "region";
         for (const wait of log.openWaits(now)) record(m, "fedge_stage_duration_seconds", wait, { stage });
         record(m, "fedge_flush_updates", log.openCount, { tier: this.tier });
+        record(m, "fedge_object_storage_bytes", this.ctx.storage.sql.databaseSize, { tier: this.tier });
+        record(m, "fedge_accumulator_bytes", log.memoryBytes, { tier: this.tier });
         this.onSeal(this.#identity ?? id, m, now);
         this.#metrics = emptyMetrics();
         this.meta.set("metrics", this.#metrics);

@@ -62,6 +62,7 @@ describe("monitoring", () => {
       bytesSaved: 0,
     });
     expect(status.latency.cluster_ingest!.count).toBe(4);
+    expect(status.latency.edge!.count).toBe(4);
     expect(status.latency.in_cluster!.count).toBe(4);
     expect(status.latency.region!.count).toBe(2);
     expect(status.latency.coordinator_apply!.count).toBe(1);
@@ -101,5 +102,12 @@ describe("monitoring", () => {
     expect(forTask("fedge_model_version")?.value).toBe("1");
     expect(metrics.fedge_model_version!.type).toBe("GAUGE");
     expect(text).toMatch(/^fedge_stage_duration_seconds_count\{stage="cluster_ingest",task="scraped"\} 1$/m);
+    // Resource use, observed by each tier when it seals a batch.
+    for (const tier of ["cluster", "region", "coordinator"]) {
+      expect(text).toMatch(
+        new RegExp(`^fedge_object_storage_bytes_count\\{tier="${tier}",task="scraped"\\} 1$`, "m"),
+      );
+    }
+    expect(text).toMatch(/^fedge_accumulator_bytes_count\{tier="cluster",task="scraped"\} 1$/m);
   });
 });

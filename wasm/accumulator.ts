@@ -91,6 +91,10 @@ class WasmAccumulator implements Accumulator {
     }
   }
 
+  get memoryBytes(): number {
+    return this.#exports.memory.buffer.byteLength;
+  }
+
   addWeighted(x: Float32Array, w: number): void {
     assertValidInput(this.dim, x, w);
     this.#reserve();

@@ -323,6 +323,11 @@ export class AggregationLog {
     });
   }
 
+  /** Bytes the running sums hold (the open batch's and the sealed one's accumulators). */
+  get memoryBytes(): number {
+    return this.#open.acc.memoryBytes + (this.#sealed?.acc.memoryBytes ?? 0);
+  }
+
   /** Inputs from `source` not yet acknowledged upstream (open or sealed). */
   inFlightFrom(source: string): number {
     return this.#sql

@@ -9,6 +9,8 @@ import type { EncodedUpdate, UpdateStats } from "../codecs/accumulate";
 export interface Accumulator {
   /** Number of parameters. */
   readonly dim: number;
+  /** Bytes of memory it holds (for monitoring). */
+  readonly memoryBytes: number;
   /** sum[i] += w · x[i] for every i. Throws a RangeError if x.length ≠ dim or w is not a finite f32. */
   addWeighted(x: Float32Array, w: number): void;
   /**

@@ -55,6 +55,10 @@ class ReferenceAccumulator implements Accumulator {
     this.#sum = new Float32Array(dim);
   }
 
+  get memoryBytes(): number {
+    return this.#sum.byteLength;
+  }
+
   addWeighted(x: Float32Array, w: number): void {
     assertValidInput(this.dim, x, w);
     weightedSumInto(this.#sum, x, w);

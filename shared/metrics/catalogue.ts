@@ -11,6 +11,10 @@ export const SECONDS_BUCKETS: Buckets = [
 ];
 /** Fractions in [0, 1]. */
 export const RATIO_BUCKETS: Buckets = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/** Bytes, from 64 KiB to 1 GiB. */
+export const BYTES_BUCKETS: Buckets = [
+  65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864, 268_435_456, 1_073_741_824,
+];
 /** Counts per batch. */
 export const COUNT_BUCKETS: Buckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000];
 
@@ -56,8 +60,18 @@ export const CATALOGUE = {
   },
   fedge_stage_duration_seconds: {
     type: "histogram",
-    help: "Time spent per stage: cluster_ingest (a cluster accepting an update), in_cluster (an update's wait before its batch was acknowledged upstream), flush (a tier's delivery to its parent), region (a partial's wait in its region), coordinator_apply (an optimizer step and publication), end_to_end (acknowledgement to published version).",
+    help: "Time spent per stage: edge (from the edge receiving an upload to its cluster starting on it), cluster_ingest (a cluster accepting an update), in_cluster (an update's wait before its batch was acknowledged upstream), flush (a tier's delivery to its parent), region (a partial's wait in its region), coordinator_apply (an optimizer step and publication), end_to_end (acknowledgement to published version).",
     buckets: SECONDS_BUCKETS,
+  },
+  fedge_object_storage_bytes: {
+    type: "histogram",
+    help: "A tier object's SQLite size when it seals a batch, by tier (one observation per batch).",
+    buckets: BYTES_BUCKETS,
+  },
+  fedge_accumulator_bytes: {
+    type: "histogram",
+    help: "Memory a tier object's running sums hold when it seals a batch, by tier.",
+    buckets: BYTES_BUCKETS,
   },
   fedge_flush_updates: {
     type: "histogram",
