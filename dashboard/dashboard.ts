@@ -29,6 +29,7 @@ import "./dashboard.css";
 const POLL_MS = 2000;
 const FORMATS: Record<string, Format> = { count, decimal, perSecond, percent, duration, times, bytes };
 const STAGE_NAMES: Record<string, string> = {
+  edge: "edge → cluster",
   cluster_ingest: "cluster ingest",
   in_cluster: "in cluster",
   "flush/cluster": "cluster → region",

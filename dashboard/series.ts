@@ -40,6 +40,7 @@ export function updatesPerSecondOverTime(s: TaskStatus, intervals = 30): Columns
 
 /** The path of an update, in order; stages the Worker adds later follow, by name. */
 const STAGE_ORDER = [
+  "edge",
   "cluster_ingest",
   "in_cluster",
   "flush/cluster",
