@@ -7,6 +7,7 @@
  * the page to docs/dashboard.png. One line per check, then `N passed, N failed`; exits 1
  * on any failure. Stops everything it started.
  */
+import { spawnSync } from "node:child_process";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { Fleet, TASK_CONFIG } from "./dashboard-check/fleet";
 import { type LocalService, startLocalService } from "./local-service";
@@ -245,6 +246,34 @@ async function main(service: LocalService, browser: Browser): Promise<void> {
 
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   console.log(`  screenshot: ${SCREENSHOT}`);
+
+  await checkPrometheus(service);
+}
+
+/**
+ * The Prometheus exposition of the same live run, through `promtool check metrics` (from
+ * Debian's prometheus package; .ci/run extracts it and sets PROMTOOL). Without promtool
+ * the check is reported as skipped, not passed.
+ */
+async function checkPrometheus(service: LocalService): Promise<void> {
+  const promtool =
+    process.env.PROMTOOL ??
+    (spawnSync("sh", ["-c", "command -v promtool"]).stdout.toString().trim() || undefined);
+  if (!promtool) {
+    console.log("- promtool check metrics: skipped (no promtool; set PROMTOOL)");
+    return;
+  }
+  const res = await service.fetch("/v1/admin/metrics", {
+    headers: { Authorization: `Bearer ${service.adminToken}` },
+  });
+  const text = await res.text();
+  const linted = spawnSync(promtool, ["check", "metrics"], { input: text });
+  const output = `${linted.stdout}${linted.stderr}`.trim();
+  check(
+    `GET /v1/admin/metrics passes promtool check metrics (${text.split("\n").length} lines)`,
+    res.status === 200 && linted.status === 0 && text.includes("fedge_updates_accepted_total"),
+    output || `status ${res.status}, promtool exit ${linted.status}`,
+  );
 }
 
 let service: LocalService | undefined;
