@@ -45,6 +45,7 @@ import {
   type VersionEvaluation,
   weightsKey,
 } from "./task-types";
+import { METRICS_PERSIST_MS } from "./tier-aggregator";
 
 /** The coordinator's storage, opened only for a task that exists or is being created. */
 interface Store {
@@ -58,6 +59,7 @@ export class Coordinator extends DurableObject<Env> {
   #log: AggregationLog | null = null;
   #machine: FlushMachine | null = null;
   #metricsCache: MetricSet | null = null;
+  #metricsPersistedAt = 0;
   /** The current model's weights, by version (a cache of R2). */
   #weights: { version: number; values: Float32Array } | null = null;
 
@@ -182,9 +184,10 @@ export class Coordinator extends DurableObject<Env> {
     return attempt(async () => {
       const task = this.#requireTask();
       const log = this.#logFor(task);
+      const now = Date.now();
       const merged = this.ctx.storage.transactionSync(() => {
-        const fresh = log.appendPartial(envelope, Date.now());
-        if (fresh) this.#persistMetrics(merge(this.#metrics(), envelope.metrics));
+        const fresh = log.appendPartial(envelope, now);
+        if (fresh) this.#persistMetrics(merge(this.#metrics(), envelope.metrics), now);
         return fresh;
       });
       await this.#machineFor(task).admit();
@@ -305,7 +308,7 @@ export class Coordinator extends DurableObject<Env> {
       record(m, "fedge_stage_duration_seconds", (now - batch.firstAt) / 1000, { stage: "end_to_end" });
       count(m, "fedge_versions_published_total");
       record(m, "fedge_object_storage_bytes", this.ctx.storage.sql.databaseSize, { tier: "coordinator" });
-      this.#persistMetrics(m);
+      this.#persistMetrics(m, now, true);
       versionPoint(this.env, {
         task: task.id,
         version,
@@ -465,8 +468,14 @@ export class Coordinator extends DurableObject<Env> {
     return this.#metricsCache;
   }
 
-  #persistMetrics(m: MetricSet): void {
+  /**
+   * Writes the task's metrics down: with each published version, and otherwise at most every
+   * METRICS_PERSIST_MS, so an eviction loses at most a few seconds of what rode up.
+   */
+  #persistMetrics(m: MetricSet, now: number, always = false): void {
+    if (!always && now - this.#metricsPersistedAt < METRICS_PERSIST_MS) return;
     this.#open().meta.set("metrics", m);
+    this.#metricsPersistedAt = now;
   }
 
   #machineFor(task: TaskRecord): FlushMachine {

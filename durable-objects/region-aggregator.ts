@@ -41,7 +41,7 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
         this.noteVersion(envelope.version);
         if (fresh) {
           merge(this.metrics(), envelope.metrics);
-          this.persistMetrics();
+          this.persistMetrics(now);
         }
         return fresh;
       });

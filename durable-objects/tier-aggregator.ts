@@ -20,6 +20,9 @@ import { Meta } from "./storage/meta";
 import { coordinatorStub } from "./stubs";
 import type { DeadLetterReport } from "./task-types";
 
+/** How often a tier that merges its children's metrics writes them down at most. */
+export const METRICS_PERSIST_MS = 5000;
+
 export interface TierIdentity {
   task: string;
   region: Region;
@@ -48,11 +51,12 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   #machine: FlushMachine | null = null;
   /**
    * Metrics recorded since the last batch was sealed (they travel up with the next one).
-   * Persisted only where a tier merges its children's (regions: see persistMetrics);
-   * a cluster's own are in memory, so an eviction loses at most its latencies since its
-   * last batch — never a count that matters for correctness, which the log keeps.
+   * Kept in memory, and written at most every METRICS_PERSIST_MS where a tier merges its
+   * children's (regions: see persistMetrics), so an eviction loses at most a few seconds of
+   * metrics — never a count that matters for correctness, which the log keeps.
    */
   #metrics: MetricSet;
+  #metricsPersistedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -96,9 +100,11 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
     return this.#metrics;
   }
 
-  /** Writes the pending metrics to storage (for a tier that merged its children's into them). */
-  protected persistMetrics(): void {
+  /** Writes the pending metrics to storage, at most every METRICS_PERSIST_MS (a tier that merges its children's). */
+  protected persistMetrics(now: number): void {
+    if (now - this.#metricsPersistedAt < METRICS_PERSIST_MS) return;
     this.meta.set("metrics", this.#metrics);
+    this.#metricsPersistedAt = now;
   }
 
   /** The newest model version any input has told this object about (the round its batches report on). */
