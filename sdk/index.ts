@@ -38,7 +38,7 @@ export {
 export { type Clock, systemClock } from "./core/clock";
 export { denseF32Encoder, type EncodeMeta, type UpdateEncoder } from "./core/encoder";
 export { type ErrorFeedbackEncoderOptions, errorFeedbackEncoder } from "./core/error-feedback-encoder";
-export { FedgeApiError, FedgeNetworkError } from "./core/errors";
+export { FedgeApiError, FedgeBlockedError, FedgeNetworkError, FedgeUnsupportedError } from "./core/errors";
 export type { FetchLike } from "./core/http";
 export { ModelIntegrityError } from "./core/model-cache";
 export type { ClientStats } from "./core/stats";

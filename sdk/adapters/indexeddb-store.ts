@@ -4,6 +4,7 @@
  * operation is its own transaction and resolves when the transaction completes, i.e. once
  * the write is durable, not merely queued.
  */
+import { FedgeUnsupportedError } from "../core/errors";
 import type { Store, StoreValue } from "../core/store";
 
 // The few IndexedDB types used here, declared structurally: the project compiles against
@@ -48,11 +49,22 @@ const OBJECT_STORE = "kv";
 export class IndexedDbStore implements Store {
   #db: Promise<IdbDatabase> | undefined;
 
-  /** `factory` defaults to the page's `indexedDB`. */
+  readonly #factory: IdbFactory;
+
+  /** `factory` defaults to the page's `indexedDB`; without one (Node, some private modes) this throws FedgeUnsupportedError. */
   constructor(
     private readonly databaseName = "fedge",
-    private readonly factory: IdbFactory = (globalThis as unknown as { indexedDB: IdbFactory }).indexedDB,
-  ) {}
+    factory?: IdbFactory,
+  ) {
+    const found = factory ?? (globalThis as { indexedDB?: IdbFactory }).indexedDB;
+    if (typeof found?.open !== "function") {
+      throw new FedgeUnsupportedError(
+        "IndexedDB is not available here: in Node use FileStore (sdk/adapters/file-store.node.js), " +
+          "elsewhere a Store of your platform's",
+      );
+    }
+    this.#factory = found;
+  }
 
   async get(key: string): Promise<StoreValue | undefined> {
     const value = await this.run("readonly", (s) => s.get(key));
@@ -89,7 +101,7 @@ export class IndexedDbStore implements Store {
 
   private open(): Promise<IdbDatabase> {
     this.#db ??= new Promise<IdbDatabase>((resolve, reject) => {
-      const request = this.factory.open(this.databaseName, 1);
+      const request = this.#factory.open(this.databaseName, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(OBJECT_STORE);
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);

@@ -21,6 +21,7 @@ import { FedgeApiError, isTransient } from "./errors";
 import { type FetchLike, Http } from "./http";
 import { LinkMetrics } from "./link-metrics";
 import { ModelCache } from "./model-cache";
+import { requireWebCrypto } from "./platform";
 import { UpdateQueue } from "./queue";
 import { DeviceAuth } from "./registration";
 import { type ClientStats, StatsCounter } from "./stats";
@@ -101,7 +102,9 @@ export class FedgeClient {
   /** Consecutive rounds that could not reach the server; paces the next attempt. */
   #failures = 0;
 
+  /** Throws FedgeUnsupportedError where Web Crypto is missing (a page that is not a secure context). */
   constructor(options: FedgeClientOptions) {
+    requireWebCrypto();
     const { store, task } = options;
     this.#options = options;
     this.#keys = taskKeys(task);

@@ -31,3 +31,32 @@ export class FedgeNetworkError extends Error {
 export function isTransient(error: unknown): boolean {
   return error instanceof FedgeNetworkError || (error instanceof FedgeApiError && error.retryable);
 }
+
+/**
+ * The platform lacks an API the SDK needs (`crypto.subtle` outside a secure context,
+ * IndexedDB outside a browser). Raised when the client or store is created, before any
+ * request, so that no version is assigned to a device that cannot train on it.
+ */
+export class FedgeUnsupportedError extends Error {
+  override readonly name = "FedgeUnsupportedError";
+}
+
+/**
+ * The server is reachable but the browser refused to hand its answer to the page: the page's
+ * origin is not in the Worker's CORS_ORIGINS (or a proxy strips the CORS headers). Retrying
+ * cannot fix it, so unlike a FedgeNetworkError it is not transient.
+ */
+export class FedgeBlockedError extends Error {
+  override readonly name = "FedgeBlockedError";
+  constructor(
+    readonly url: string,
+    readonly pageOrigin: string,
+    cause: unknown,
+  ) {
+    super(
+      `the browser blocked the answer from ${url} to a page on ${pageOrigin}: ` +
+        `add ${pageOrigin} to the Worker's CORS_ORIGINS (docs/operations.md)`,
+      { cause },
+    );
+  }
+}

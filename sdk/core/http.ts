@@ -1,10 +1,10 @@
 /**
  * Requests to fedge: URL resolution, bearer tokens, the error body, Retry-After, timeouts,
- * and the link measurements. Everything above it sees either a result, a FedgeApiError or a
- * FedgeNetworkError.
+ * and the link measurements. Everything above it sees either a result, a FedgeApiError, a
+ * FedgeNetworkError, or (in a browser page, for a cross-origin server) a FedgeBlockedError.
  */
 import type { Clock } from "./clock";
-import { FedgeApiError, FedgeNetworkError } from "./errors";
+import { FedgeApiError, FedgeBlockedError, FedgeNetworkError } from "./errors";
 import type { LinkMetrics } from "./link-metrics";
 import { parseRetryAfter } from "./retry-after";
 
@@ -52,9 +52,10 @@ export class Http {
     const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     try {
       const started = clock.now();
+      const url = this.url(path);
       let response: Response;
       try {
-        response = await this.options.fetch(this.url(path), {
+        response = await this.options.fetch(url, {
           method: options.method ?? "GET",
           headers,
           // Typed arrays are valid bodies everywhere; the DOM typings only admit ArrayBuffer-backed ones.
@@ -62,7 +63,9 @@ export class Http {
           signal: controller.signal,
         });
       } catch (error) {
-        throw new FedgeNetworkError(error);
+        throw controller.signal.aborted
+          ? new FedgeNetworkError(error)
+          : await this.failure(url, error, controller);
       }
       const elapsed = clock.now() - started;
       if (options.measure === "rtt") metrics.recordRoundTrip(elapsed);
@@ -82,6 +85,34 @@ export class Http {
     }
   }
 
+  /**
+   * Why fetch threw. A browser reports a CORS refusal exactly as it reports no network (a
+   * TypeError, by design: the Fetch standard's "network error"), so a page asks again with
+   * `mode: "no-cors"`, which needs no permission from the server: an (opaque) answer means
+   * the server is reachable and only CORS stood in the way; another failure means offline.
+   * Outside a page (Node, React Native) there is no CORS and nothing to tell apart.
+   */
+  private async failure(url: string, error: unknown, controller: AbortController): Promise<Error> {
+    const page = pageOrigin();
+    if (page === undefined || new URL(url).origin === page || !(error instanceof TypeError))
+      return new FedgeNetworkError(error);
+    try {
+      // GET whatever the refused method: a probe must change nothing on the server.
+      // `mode` and `credentials` are the DOM's (the Workers types this compiles against have neither).
+      const init: RequestInit & { mode: "no-cors"; credentials: "omit" } = {
+        method: "GET",
+        mode: "no-cors",
+        credentials: "omit",
+        signal: controller.signal,
+      };
+      const probe = await this.options.fetch(url, init);
+      await probe.body?.cancel();
+    } catch {
+      return new FedgeNetworkError(error);
+    }
+    return new FedgeBlockedError(url, page, error);
+  }
+
   /** A request whose answer's body does not matter; reading it lets the connection be reused. */
   send(path: string, options: RequestOptions): Promise<void> {
     return this.request(path, options, async (r) => void (await r.arrayBuffer()));
@@ -94,6 +125,12 @@ export class Http {
       body === undefined ? options.headers : { "Content-Type": "application/json", ...options.headers };
     return this.request(path, { ...options, headers, body, measure: "rtt" }, (r) => r.json() as Promise<T>);
   }
+}
+
+/** The origin of the page (or worker) this runs in; undefined outside browsers, and for opaque origins. */
+function pageOrigin(): string | undefined {
+  const origin = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  return typeof origin === "string" && origin !== "null" ? origin : undefined;
 }
 
 /** Builds the error from fedge's `{ error: { code, message } }`, or from the status for anything else (a proxy's page). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStore } from "../adapters/memory-store";
-import { Http } from "./http";
+import { type FetchLike, Http } from "./http";
 import { LinkMetrics } from "./link-metrics";
 import { ModelCache, ModelIntegrityError } from "./model-cache";
 import { DeviceAuth } from "./registration";
@@ -10,12 +10,12 @@ import { FakeFedge, TASK } from "./testing/fake-fedge";
 const PREFIX = "fedge/demo/model/";
 const MANIFEST = `/v1/tasks/${TASK}/model`;
 
-function cacheOver(store = new MemoryStore()) {
+function cacheOver(store = new MemoryStore(), wrap = (fetch: FetchLike): FetchLike => fetch) {
   const clock = new FakeClock();
   const fake = new FakeFedge(clock);
   const http = new Http({
     baseUrl: "https://fedge.test",
-    fetch: fake.fetch,
+    fetch: wrap(fake.fetch),
     clock,
     metrics: new LinkMetrics(),
     timeoutMs: 1000,
@@ -44,6 +44,29 @@ describe("ModelCache", () => {
     expect([...first.weights]).toEqual([1, 2, 3, 4]);
     expect([...second.weights]).toEqual([1, 2, 3, 4]);
     expect(second.version).toBe(1);
+  });
+
+  it("reads a 304's body to its end, so that the connection can be reused", async () => {
+    // Prepare: a server (or proxy) that sends a body with its 304, as some do.
+    const notModified: Response[] = [];
+    const { fake, cache } = cacheOver(undefined, (fetch) => async (input, init) => {
+      const response = await fetch(input, init);
+      if (response.status !== 304) return response;
+      const withBody = new Response(new Blob([new Uint8Array(8)]).stream(), { headers: response.headers });
+      Object.defineProperties(withBody, { status: { value: 304 }, ok: { value: false } });
+      notModified.push(withBody);
+      return withBody;
+    });
+    fake.publish(Float32Array.of(1, 2, 3, 4));
+
+    // Execute
+    await cache.load(MANIFEST);
+    const cached = await cache.load(MANIFEST);
+
+    // Assert
+    expect([...cached.weights]).toEqual([1, 2, 3, 4]);
+    expect(notModified).toHaveLength(1);
+    expect(notModified[0]!.bodyUsed).toBe(true);
   });
 
   it("hands out a copy the trainer may overwrite without touching the cache", async () => {

@@ -94,11 +94,14 @@ export class ModelCache {
     const cached = await this.cached(manifest);
     const headers: Record<string, string> = cached?.meta.etag ? { "If-None-Match": cached.meta.etag } : {};
     const fetched = await this.auth.call((token) =>
-      this.http.request(manifest.weightsUrl, { token, headers, accept: [304] }, async (response) =>
-        response.status === 304
-          ? undefined
-          : { bytes: new Uint8Array(await response.arrayBuffer()), etag: response.headers.get("ETag") },
-      ),
+      this.http.request(manifest.weightsUrl, { token, headers, accept: [304] }, async (response) => {
+        if (response.status !== 304)
+          return { bytes: new Uint8Array(await response.arrayBuffer()), etag: response.headers.get("ETag") };
+        // Read to its (normally empty) end: an unread body holds its connection, and some
+        // fetch implementations (undici) keep it from being reused until collected.
+        await response.arrayBuffer();
+        return undefined;
+      }),
     );
     if (fetched === undefined) {
       // 304 for a copy already checked against this manifest.

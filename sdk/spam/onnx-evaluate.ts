@@ -1,12 +1,14 @@
 /**
  * Runs the ONNX form of a spam model (onnx.ts) with onnxruntime-web, on the weights blob
  * exactly as fedge serves it: what a device without the TypeScript model — or an app
- * classifying incoming mail — does with a downloaded version.
+ * classifying incoming mail — does with a downloaded version. In a browser bundle, alias
+ * `onnxruntime-web` to `onnxruntime-web/wasm` (its 14 MB single-backend build, not the
+ * default's 28 MB) and set `ort.env.wasm.wasmPaths`: examples/browser/README.md.
  */
 import * as ort from "onnxruntime-web";
 import type { Example } from "./features";
 import { type Evaluation, evaluateLogits } from "./metrics";
-import { WEIGHTS_FILE } from "./onnx";
+import { WEIGHTS_FILE } from "./weights-file";
 
 /**
  * Messages are run in order, in batches padded to their longest message and holding at

@@ -16,11 +16,11 @@
 import onnxProto from "onnx-proto";
 import type { TensorLayout } from "../../shared/protocol/task-config";
 import { network, type SpamModel } from "./model";
+import { WEIGHTS_FILE } from "./weights-file";
+
+export { WEIGHTS_FILE };
 
 const { onnx } = onnxProto;
-
-/** The `location` the graph's initializers name; pass the weights under this path to the runtime. */
-export const WEIGHTS_FILE = "weights.bin";
 
 /** ONNX opset 13: ReduceSum and Unsqueeze take their axes as inputs. */
 const OPSET = 13;
