@@ -79,9 +79,7 @@ describe("federated evaluation", () => {
     expect(second.status).toBe(409);
     expect(((await second.json()) as { error: { code: string } }).error.code).toBe("duplicate_evaluation");
 
-    const { evaluations } = (await taskStatus("fed-eval")) as unknown as {
-      evaluations: { version: number; reports: number; examples: number; loss: number; accuracy: number }[];
-    };
+    const { evaluations } = await taskStatus("fed-eval");
     expect(evaluations).toHaveLength(1);
     expect(evaluations[0]).toMatchObject({ version: 0, reports: 3, examples: 500 });
     expect(evaluations[0]!.loss).toBeCloseTo((0.5 * 100 + 1.0 * 300 + 0.25 * 100) / 500, 12);
@@ -98,8 +96,6 @@ describe("federated evaluation", () => {
     expect(bad.status).toBe(400);
     const message = ((await bad.json()) as { error: { message: string } }).error.message;
     for (const field of ["loss", "accuracy", "examples"]) expect(message).toContain(field);
-    expect(((await taskStatus("fed-eval-bad")) as unknown as { evaluations: unknown[] }).evaluations).toEqual(
-      [],
-    );
+    expect((await taskStatus("fed-eval-bad")).evaluations).toEqual([]);
   });
 });

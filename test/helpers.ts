@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { expect, onTestFinished, vi } from "vitest";
-import type { TaskView } from "../durable-objects/task-types";
+import type { AdminTaskViewBody, CheckinAnswer, Manifest, Registration } from "../shared/protocol/api";
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
@@ -55,13 +55,7 @@ export async function registerOnly(task: string, region: Region): Promise<Device
     headers: { "X-Fedge-Region": region },
   });
   expect(res.status).toBe(201);
-  const body = (await res.json()) as {
-    deviceId: string;
-    token: string;
-    region: Region;
-    cluster: number;
-    task: { layoutHash: string };
-  };
+  const body = (await res.json()) as Registration;
   return { ...body, layoutHash: body.task.layoutHash };
 }
 
@@ -77,9 +71,9 @@ export function checkin(task: string, device: Device, body: unknown = {}): Promi
 export async function assign(task: string, device: Device): Promise<number> {
   const res = await checkin(task, device);
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { action: string; upload?: { baseVersion: number } };
-  expect(body.action).toBe("train");
-  return body.upload?.baseVersion as number;
+  const body = (await res.json()) as CheckinAnswer;
+  if (body.action !== "train") throw new Error(`expected a train answer, got ${JSON.stringify(body)}`);
+  return body.upload.baseVersion;
 }
 
 /** Registers a device and checks it in, so it is a member assigned the current version. */
@@ -116,13 +110,7 @@ export async function upload(task: string, device: Device, values: Float32Array,
   return uploadFrame(task, device.token, denseFrame(device, values, options));
 }
 
-export interface Manifest {
-  version: number;
-  parameters: number;
-  sha256: string;
-  byteLength: number;
-  weightsUrl: string;
-}
+export type { Manifest };
 
 export async function manifest(task: string): Promise<Manifest> {
   const res = await api(`/v1/tasks/${task}/model`, { headers: adminHeaders() });
@@ -136,17 +124,22 @@ export async function weights(task: string, version: number): Promise<Float32Arr
   return new Float32Array(await res.arrayBuffer());
 }
 
-export async function taskStatus(task: string): Promise<TaskView> {
+/** The admin view, `GET /v1/admin/tasks/:task`. */
+export async function taskStatus(task: string): Promise<AdminTaskViewBody> {
   const res = await api(`/v1/admin/tasks/${task}`, { headers: adminHeaders() });
   expect(res.status).toBe(200);
-  return (await res.json()) as TaskView;
+  return (await res.json()) as AdminTaskViewBody;
 }
 
 /**
  * Polls the admin view (which reads the coordinator directly; the device-facing manifest
  * may be a second stale) until the task reaches `version`: flushes run in the background.
  */
-export async function waitForVersion(task: string, version: number, timeoutMs = 10_000): Promise<TaskView> {
+export async function waitForVersion(
+  task: string,
+  version: number,
+  timeoutMs = 10_000,
+): Promise<AdminTaskViewBody> {
   const start = Date.now();
   for (;;) {
     const view = await taskStatus(task);

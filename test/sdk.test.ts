@@ -120,9 +120,7 @@ describe("the SDK against the Worker", () => {
 
     // Assert
     expect(outcome).toEqual({ version: 0, loss: 0.3, accuracy: 0.8, examples: 50, reported: true });
-    const { evaluations } = (await taskStatus(task)) as unknown as {
-      evaluations: { version: number; reports: number; examples: number }[];
-    };
+    const { evaluations } = await taskStatus(task);
     expect(evaluations).toEqual([expect.objectContaining({ version: 0, reports: 1, examples: 50 })]);
   });
 });

@@ -1,5 +1,7 @@
 /** The edge Worker: stateless validation and routing in front of the Durable Object tiers. */
 import { Hono } from "hono";
+import type { ServiceIndex } from "../shared/protocol/api";
+import { OPERATIONS, openApiDocument } from "../shared/protocol/openapi";
 import type { AppEnv } from "./app-env";
 import { cancelUnreadBody, limitBody, MAX_JSON_BYTES, MAX_TASK_CONFIG_BYTES } from "./body";
 import { corsMiddleware } from "./cors";
@@ -42,23 +44,17 @@ app.get("/", (c) =>
   c.json({
     service: "fedge",
     docs: "docs/protocol.md",
-    endpoints: [
-      "PUT  /v1/admin/tasks/:task",
-      "GET  /v1/admin/tasks/:task",
-      "PUT  /v1/admin/tasks/:task/graph",
-      "POST /v1/admin/tasks/:task/rollback",
-      "GET  /v1/admin/metrics",
-      "GET  /v1/tasks/:task/status",
-      "POST /v1/tasks/:task/devices",
-      "POST /v1/tasks/:task/checkin",
-      "POST /v1/tasks/:task/evaluations",
-      "GET  /v1/tasks/:task/model",
-      "GET  /v1/tasks/:task/model/:version/weights",
-      "GET  /v1/tasks/:task/model/graph/:sha256",
-      "POST /v1/tasks/:task/updates",
-    ],
-  }),
+    openapi: "/v1/openapi.json",
+    endpoints: OPERATIONS.filter((op) => op.path !== "/").map(
+      (op) => `${op.method.toUpperCase().padEnd(4)} ${op.path}`,
+    ),
+  } satisfies ServiceIndex),
 );
+let openApi: Record<string, unknown> | undefined;
+app.get("/v1/openapi.json", (c) => {
+  openApi ??= openApiDocument();
+  return c.json(openApi);
+});
 app.route("/v1", monitoring);
 app.route("/v1/admin", admin);
 app.route("/v1/tasks", devices);

@@ -1,104 +1,26 @@
-/** The JSON the device API exchanges (docs/protocol.md#endpoints), as the client reads it. */
-import type { BatteryStatus, TrainingPolicy } from "./battery-policy";
+/**
+ * The JSON the device API exchanges (docs/protocol.md#endpoints), as the client reads it:
+ * the types of the wire contract's schemas (shared/protocol/api.ts), imported as types
+ * only, so the SDK carries no schema code.
+ */
+export type {
+  CheckinAnswer,
+  CheckinRequest,
+  EvaluationAccepted,
+  EvaluationReport,
+  LayoutTensor,
+  Manifest,
+  ModelRef,
+  NetworkStatus,
+  NetworkType,
+  Registration,
+  TrainAnswer,
+  UpdateReceipt,
+  WaitAnswer,
+  WaitReason,
+} from "../../shared/protocol/api";
 
-export interface LayoutTensor {
-  name: string;
-  shape: number[];
-  offset: number;
-}
+import type { CompressionHint as WireCompressionHint } from "../../shared/protocol/api";
 
-/** `POST /v1/tasks/:task/devices` → 201. Stored as is: it is the device's identity. */
-export interface Registration {
-  deviceId: string;
-  token: string;
-  tokenExpiresAt: string;
-  region: string;
-  cluster: number;
-  task: {
-    id: string;
-    parameters: number;
-    layout: LayoutTensor[];
-    layoutHash: string;
-    codecs: string[];
-    maxUploadBytes: number;
-    modelVersion: number;
-  };
-}
-
-export type NetworkType = "wifi" | "cellular" | "ethernet" | "unknown";
-
-export interface NetworkStatus {
-  type: NetworkType;
-  rttMs?: number;
-  uplinkBytesPerSecond?: number;
-}
-
-export interface CheckinRequest {
-  battery?: BatteryStatus;
-  network?: NetworkStatus;
-}
-
-/** A hint from the server on how to compress; the encoder decides what it can honour. */
-/** The compression the server assigns (task config `compression`): top-k density and bits per value. */
-export interface CompressionHint {
-  density?: number;
-  bits?: number;
-}
-
-export interface ModelRef {
-  version: number;
-  manifestUrl: string;
-}
-
-interface TokenRenewal {
-  token?: string;
-  tokenExpiresAt?: string;
-}
-
-export interface TrainAnswer extends TokenRenewal {
-  action: "train";
-  round: number;
-  deadline: string;
-  model: ModelRef;
-  upload: {
-    url: string;
-    baseVersion: number;
-    layoutHash: string;
-    compression?: CompressionHint;
-    /** How many updates this device may have in flight now (the server's flow-control window). */
-    credits?: number;
-  };
-  policy?: TrainingPolicy;
-}
-
-export type WaitReason = "assigned" | "closing" | "battery";
-
-export interface WaitAnswer extends TokenRenewal {
-  action: "wait";
-  retryAfterSeconds: number;
-  reason?: WaitReason;
-  round?: number;
-  model: ModelRef;
-}
-
-export type CheckinAnswer = TrainAnswer | WaitAnswer;
-
-/** `GET /v1/tasks/:task/model`. */
-export interface Manifest {
-  version: number;
-  parameters: number;
-  layoutHash: string;
-  byteLength: number;
-  sha256: string;
-  weightsUrl: string;
-  /** The task's ONNX graph (initializers in the weights blob as external data), if the operator set one. */
-  graph?: { url: string; sha256: string; byteLength: number } | null;
-}
-
-/** `POST /v1/tasks/:task/evaluations`. */
-export interface EvaluationReport {
-  version: number;
-  loss: number;
-  accuracy: number;
-  examples: number;
-}
+/** What the client accepts as a hint: any number (the encoder ignores what it cannot honour). */
+export type CompressionHint = { [K in keyof WireCompressionHint]?: number };

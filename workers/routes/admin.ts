@@ -1,9 +1,16 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
-import { z } from "zod";
 import { clusterStub, coordinatorStub } from "../../durable-objects/stubs";
 import { graphKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
+import {
+  type AdminTaskViewBody,
+  type ClusterView,
+  type GraphStored,
+  type ModelManifest,
+  RollbackRequestSchema,
+  type TaskViewBody,
+} from "../../shared/protocol/api";
 import { toHex } from "../../shared/protocol/frame";
 import { layoutHash, parseTaskConfig } from "../../shared/protocol/task-config";
 import { isRegion, REGIONS } from "../../shared/regions";
@@ -27,7 +34,7 @@ admin.put("/tasks/:task", async (c) => {
   const stub = coordinatorStub(c.env, id, config.placement.coordinatorRegion);
   const { created, view } = unwrap(await stub.createTask(id, config, hash));
   rememberTask(view);
-  return c.json(view, created ? 201 : 200);
+  return c.json(view satisfies TaskViewBody, created ? 201 : 200);
 });
 
 /** The task's ONNX graph (initializers as external data in the weights blob), stored content-addressed. */
@@ -44,25 +51,23 @@ admin.put("/tasks/:task/graph", async (c) => {
     await coordinatorStub(c.env, id).setGraph({ sha256, byteLength: bytes.byteLength, key }),
   );
   rememberTask(view);
-  return c.json({ sha256, byteLength: bytes.byteLength, url: graphUrl(id, sha256) });
+  return c.json({ sha256, byteLength: bytes.byteLength, url: graphUrl(id, sha256) } satisfies GraphStored);
 });
 
 admin.get("/tasks/:task", async (c) => {
   const id = c.req.param("task");
   await loadTask(c.env, id, { fresh: true });
-  return c.json(unwrap(await coordinatorStub(c.env, id).adminView()));
+  return c.json(unwrap(await coordinatorStub(c.env, id).adminView()) satisfies AdminTaskViewBody);
 });
-
-const RollbackBody = z.strictObject({ version: z.int().nonnegative() });
 
 /** Publishes an earlier version's weights as a new version. */
 admin.post("/tasks/:task/rollback", async (c) => {
   const id = c.req.param("task");
   await loadTask(c.env, id, { fresh: true });
-  const { version } = parseBody(RollbackBody, await readJson(c));
+  const { version } = parseBody(RollbackRequestSchema, await readJson(c));
   const manifest = unwrap(await coordinatorStub(c.env, id).rollback(version));
   await loadTask(c.env, id, { fresh: true });
-  return c.json(manifest, 201);
+  return c.json(manifest satisfies ModelManifest, 201);
 });
 
 /** One cluster's state: its batch, dead letters and members (reputation, quarantine, detections). */
@@ -76,5 +81,5 @@ admin.get("/tasks/:task/clusters/:region/:index", async (c) => {
     throw new FedgeError("bad_request", "cluster index must be 0–999999999");
   const cluster = clusterStub(c.env, id, region, index);
   const [status, members] = await Promise.all([cluster.status(), cluster.members()]);
-  return c.json({ region, index, ...status, members });
+  return c.json({ region, index, ...status, members } satisfies ClusterView);
 });

@@ -1,10 +1,17 @@
 /** Device registration and check-in. */
 import { Hono } from "hono";
-import { z } from "zod";
 import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub, directoryStub } from "../../durable-objects/stubs";
 import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
 import { FedgeError } from "../../shared/errors";
+import {
+  type CheckinAnswer,
+  CheckinRequestSchema,
+  type EvaluationAccepted,
+  EvaluationReportSchema,
+  RegisterRequestSchema,
+  type Registration,
+} from "../../shared/protocol/api";
 import { unwrap } from "../../shared/result";
 import { limitRegistrations } from "../admission";
 import type { AppEnv } from "../app-env";
@@ -17,32 +24,11 @@ import { parseBody } from "../validate";
 
 export const devices = new Hono<AppEnv>();
 
-// Registration takes no fields yet; devices may send capabilities that later issues will read.
-const RegisterBody = z.looseObject({});
-const CheckinBody = z.strictObject({
-  deviceId: z.string().optional(),
-  battery: z.strictObject({ level: z.number().min(0).max(1), charging: z.boolean() }).optional(),
-  network: z
-    .strictObject({
-      type: z.enum(["wifi", "cellular", "ethernet", "unknown"]),
-      rttMs: z.number().nonnegative().max(600_000).optional(),
-      uplinkBytesPerSecond: z.number().nonnegative().optional(),
-    })
-    .optional(),
-});
-
-const EvaluationBody = z.strictObject({
-  version: z.int().nonnegative(),
-  loss: z.number().nonnegative(),
-  accuracy: z.number().min(0).max(1),
-  examples: z.int().min(1).max(100_000_000),
-});
-
 devices.post("/:task/devices", limitRegistrations, async (c) => {
   const taskId = c.req.param("task");
   // Checked first: a registration that cannot be answered with a token must write nothing.
   const secret = tokenSecret(c.env);
-  parseBody(RegisterBody, await readJson(c, {}));
+  parseBody(RegisterRequestSchema, await readJson(c, {}));
   const view = await loadTask(c.env, taskId);
   const config = view.task.config;
   const region = requestRegion(c);
@@ -70,18 +56,18 @@ devices.post("/:task/devices", limitRegistrations, async (c) => {
         parameters: config.model.parameters,
         layout: config.model.layout,
         layoutHash: view.model.layoutHash,
-        codecs: SUPPORTED_CODECS,
+        codecs: [...SUPPORTED_CODECS],
         maxUploadBytes: maxUploadBytes(view),
         modelVersion: view.model.version,
       },
-    },
+    } satisfies Registration,
     201,
   );
 });
 
 devices.post("/:task/checkin", requireDevice, async (c) => {
   const device = c.get("device");
-  const body = parseBody(CheckinBody, await readJson(c, {}));
+  const body = parseBody(CheckinRequestSchema, await readJson(c, {}));
   if (body.deviceId !== undefined && body.deviceId !== device.sub) {
     throw new FedgeError("forbidden", `device token belongs to ${device.sub}, not ${body.deviceId}`);
   }
@@ -113,7 +99,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       round: decision.round,
       model,
       ...renewal,
-    });
+    } satisfies CheckinAnswer);
   }
   return c.json({
     action: "train",
@@ -130,12 +116,12 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     },
     policy: { minBatteryLevel: view.task.config.devices.minBatteryLevel, workScale: decision.workScale },
     ...renewal,
-  });
+  } satisfies CheckinAnswer);
 });
 
 devices.post("/:task/evaluations", requireDevice, async (c) => {
   const device = c.get("device");
-  const report = parseBody(EvaluationBody, await readJson(c));
+  const report = parseBody(EvaluationReportSchema, await readJson(c));
   const view = await loadTask(c.env, device.task);
   if (report.version > view.model.version) {
     throw new FedgeError("version_not_found", `task "${device.task}" has no version ${report.version} yet`);
@@ -151,7 +137,7 @@ devices.post("/:task/evaluations", requireDevice, async (c) => {
       examples,
     }),
   );
-  return c.json({ accepted: true, examples }, 202);
+  return c.json({ accepted: true, examples } satisfies EvaluationAccepted, 202);
 });
 
 /** Devices that keep checking in never have to register again (and so never leave a ghost member behind). */

@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { graphKey, manifestKey, weightsKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
+import type { Manifest } from "../../shared/protocol/api";
 import type { AppEnv } from "../app-env";
 import { isAdmin, requireDevice } from "../auth";
 import { loadTask } from "../tasks";
@@ -39,7 +40,7 @@ model.get("/:task/model", requireReader, async (c) => {
           byteLength: view.graph.byteLength,
         }
       : null,
-  });
+  } satisfies Manifest);
 });
 
 /** Graphs are content-addressed: a URL names one graph forever. */

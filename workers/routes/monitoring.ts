@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { coordinatorStub } from "../../durable-objects/stubs";
 import { type Gauge, PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../../shared/metrics/prometheus";
+import type { TaskStatusBody } from "../../shared/protocol/api";
 import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { requireAdmin } from "../auth";
@@ -15,7 +16,7 @@ export const monitoring = new Hono<AppEnv>();
 monitoring.get("/tasks/:task/status", requireAdmin, async (c) => {
   const snapshot = unwrap(await coordinatorStub(c.env, c.req.param("task")).monitoring());
   c.header("Cache-Control", "no-store");
-  return c.json(taskStatus(snapshot));
+  return c.json(taskStatus(snapshot) satisfies TaskStatusBody);
 });
 
 /** Every task's id: the first path segment under `models/` in R2, where each task's versions live. */

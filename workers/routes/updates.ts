@@ -6,6 +6,7 @@ import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub } from "../../durable-objects/stubs";
 import { inflatePayload } from "../../shared/codecs/deflate";
 import { FedgeError } from "../../shared/errors";
+import type { UpdateReceipt } from "../../shared/protocol/api";
 import { parseFrame } from "../../shared/protocol/frame";
 import { unwrap } from "../../shared/result";
 import { admitUpload } from "../admission";
@@ -81,5 +82,5 @@ updates.post("/:task/updates", requireDevice, pointPerUpload, async (c) => {
     view.model.version,
     c.get("receivedAt"),
   );
-  return c.json(unwrap(receipt), 202);
+  return c.json(unwrap(receipt) satisfies UpdateReceipt, 202);
 });

@@ -4,7 +4,16 @@
  * going offline, forgetting devices, renewing tokens — and a record of what it was sent.
  */
 import { parseFrame, toHex } from "../../../shared/protocol/frame";
-import type { CheckinRequest, CompressionHint, Registration } from "../api-types";
+import type {
+  CheckinAnswer,
+  CheckinRequest,
+  EvaluationAccepted,
+  EvaluationReport,
+  Manifest,
+  Registration,
+  TrainAnswer,
+  UpdateReceipt,
+} from "../api-types";
 import type { TrainingPolicy } from "../battery-policy";
 import type { FetchLike } from "../http";
 import type { FakeClock } from "./fake-clock";
@@ -32,7 +41,7 @@ export class FakeFedge {
   offline = false;
   /** Sent with every `train` answer when set. */
   policy: TrainingPolicy | undefined;
-  compression: CompressionHint | undefined;
+  compression: TrainAnswer["upload"]["compression"];
   /** The next check-in answers with a renewed token. */
   renewNextCheckin = false;
   /** Credits the next `train` answers grant (upload.credits), or none. */
@@ -48,7 +57,7 @@ export class FakeFedge {
   /** Every upload attempt that reached the server, accepted or not. */
   readonly attempts: ReceivedUpdate[] = [];
   readonly accepted = new Map<string, ReceivedUpdate>();
-  readonly evaluations: unknown[] = [];
+  readonly evaluations: EvaluationReport[] = [];
   registrations = 0;
   /** Weights requests answered 304 Not Modified. */
   notModified = 0;
@@ -106,10 +115,12 @@ export class FakeFedge {
         return this.weightsResponse(url.pathname, headers);
       case "updates":
         return this.update(token, body as Uint8Array);
-      case "evaluations":
+      case "evaluations": {
         if (!this.evaluationsEnabled) return error(404, "not_found");
-        this.evaluations.push(JSON.parse(body as string));
-        return json(202, { status: "accepted" });
+        const report = JSON.parse(body as string) as EvaluationReport;
+        this.evaluations.push(report);
+        return json(202, { accepted: true, examples: report.examples } satisfies EvaluationAccepted);
+      }
     }
   };
 
@@ -150,7 +161,13 @@ export class FakeFedge {
     if (this.#assigned.get(deviceId) === this.version) {
       return json(
         200,
-        { action: "wait", retryAfterSeconds: 60, reason: "assigned", model, ...renewal },
+        {
+          action: "wait",
+          retryAfterSeconds: 60,
+          reason: "assigned",
+          model,
+          ...renewal,
+        } satisfies CheckinAnswer,
         {
           "Retry-After": "60",
         },
@@ -171,19 +188,22 @@ export class FakeFedge {
       },
       ...(this.policy && { policy: this.policy }),
       ...renewal,
-    });
+    } satisfies CheckinAnswer);
   }
 
-  async manifest() {
+  async manifest(): Promise<Manifest> {
     const bytes = new Uint8Array(this.weights.buffer.slice(0));
     return {
       task: TASK,
       version: this.version,
       parameters: this.dim,
+      layout: [{ name: "w", shape: [this.dim], offset: 0 }],
       layoutHash: LAYOUT_HASH,
       byteLength: bytes.byteLength,
       sha256: toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))),
+      createdAt: new Date(this.clock.now()).toISOString(),
       weightsUrl: `/v1/tasks/${TASK}/model/${this.version}/weights`,
+      graph: null,
     };
   }
 
@@ -206,7 +226,12 @@ export class FakeFedge {
     const received = { ...header, values, token };
     this.attempts.push(received);
     if (!this.accepted.has(header.updateId)) this.accepted.set(header.updateId, received);
-    return json(202, { updateId: header.updateId, status: "accepted" });
+    const receipt: UpdateReceipt = {
+      updateId: header.updateId,
+      status: "accepted",
+      receivedAt: new Date(this.clock.now()).toISOString(),
+    };
+    return json(202, receipt);
   }
 }
 

@@ -1,0 +1,371 @@
+/**
+ * The JSON wire contract: every JSON request and response body of the HTTP API
+ * (docs/protocol.md#endpoints). Routes validate requests and type their answers with these
+ * schemas; the SDK, its fake server and the tests take their types from them; and
+ * docs/openapi.json is generated from them (shared/protocol/openapi.ts).
+ */
+import { z } from "zod";
+import { ERROR_STATUS } from "../errors";
+import { REGIONS } from "../regions";
+import { TaskConfigSchema } from "./task-config";
+
+const Region = z.enum(REGIONS);
+const Timestamp = z.string().describe("ISO-8601 UTC");
+const Count = z.int().nonnegative();
+const Hex8 = z.string().regex(/^[0-9a-f]{8}$/);
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const ErrorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...(keyof typeof ERROR_STATUS)[]]),
+    message: z.string(),
+  }),
+});
+
+/** `GET /`. */
+export const ServiceIndexSchema = z.strictObject({
+  service: z.literal("fedge"),
+  docs: z.string(),
+  openapi: z.string(),
+  endpoints: z.array(z.string()),
+});
+
+// ---- Devices ----
+
+/** `POST /v1/tasks/:task/devices`: no fields yet; devices may send capabilities that later versions will read. */
+export const RegisterRequestSchema = z.looseObject({});
+
+export const LayoutTensorSchema = z.strictObject({
+  name: z.string(),
+  shape: z.array(z.int().positive()),
+  offset: Count,
+});
+
+/** `POST /v1/tasks/:task/devices` → 201. The client stores it as is: it is the device's identity. */
+export const RegistrationSchema = z.strictObject({
+  deviceId: z.string(),
+  token: z.string(),
+  tokenExpiresAt: Timestamp,
+  region: Region,
+  cluster: Count,
+  task: z.strictObject({
+    id: z.string(),
+    parameters: z.int().positive(),
+    layout: z.array(LayoutTensorSchema),
+    layoutHash: Hex8,
+    codecs: z.array(z.string()),
+    maxUploadBytes: z.int().positive(),
+    modelVersion: Count,
+  }),
+});
+
+export const BatteryStatusSchema = z.strictObject({
+  level: z.number().min(0).max(1),
+  charging: z.boolean(),
+});
+
+export const NetworkTypeSchema = z.enum(["wifi", "cellular", "ethernet", "unknown"]);
+
+export const NetworkStatusSchema = z.strictObject({
+  type: NetworkTypeSchema,
+  rttMs: z.number().nonnegative().max(600_000).optional(),
+  uplinkBytesPerSecond: z.number().nonnegative().optional(),
+});
+
+/** `POST /v1/tasks/:task/checkin`. An empty body is `{}`. */
+export const CheckinRequestSchema = z.strictObject({
+  deviceId: z.string().optional(),
+  battery: BatteryStatusSchema.optional(),
+  network: NetworkStatusSchema.optional(),
+});
+
+export const ModelRefSchema = z.strictObject({ version: Count, manifestUrl: z.string() });
+
+/** The compression the server assigns (task config `compression`): top-k density and bits per value. */
+export const CompressionHintSchema = z.strictObject({
+  density: z.number().gt(0).max(1).optional(),
+  bits: z.union([z.literal(32), z.literal(16), z.literal(8), z.literal(4)]).optional(),
+});
+
+export const TrainingPolicySchema = z.strictObject({
+  minBatteryLevel: z.number().min(0).max(1),
+  /** The fraction of its usual local work the server asks for, in (0, 1]. */
+  workScale: z.number().gt(0).max(1),
+});
+
+/** Present when the device's token was renewed with this answer. */
+const TokenRenewal = {
+  token: z.string().optional(),
+  tokenExpiresAt: Timestamp.optional(),
+};
+
+export const TrainAnswerSchema = z.strictObject({
+  action: z.literal("train"),
+  round: Count,
+  deadline: Timestamp,
+  model: ModelRefSchema,
+  upload: z.strictObject({
+    url: z.string(),
+    baseVersion: Count,
+    layoutHash: Hex8,
+    compression: CompressionHintSchema.optional(),
+    /** How many updates this device may have in flight now (the server's flow-control window). */
+    credits: Count.optional(),
+  }),
+  policy: TrainingPolicySchema.optional(),
+  ...TokenRenewal,
+});
+
+export const WaitReasonSchema = z.enum(["assigned", "closing", "battery"]);
+
+export const WaitAnswerSchema = z.strictObject({
+  action: z.literal("wait"),
+  retryAfterSeconds: z.number().nonnegative(),
+  reason: WaitReasonSchema.optional(),
+  round: Count.optional(),
+  model: ModelRefSchema,
+  ...TokenRenewal,
+});
+
+export const CheckinAnswerSchema = z.discriminatedUnion("action", [TrainAnswerSchema, WaitAnswerSchema]);
+
+/** `POST /v1/tasks/:task/evaluations`. */
+export const EvaluationReportSchema = z.strictObject({
+  version: Count,
+  loss: z.number().nonnegative(),
+  accuracy: z.number().min(0).max(1),
+  examples: z.int().min(1).max(100_000_000),
+});
+
+/** `POST /v1/tasks/:task/evaluations` → 202: `examples` is what the report counts for (capped). */
+export const EvaluationAcceptedSchema = z.strictObject({ accepted: z.literal(true), examples: Count });
+
+export const GraphRefSchema = z.strictObject({ url: z.string(), sha256: Sha256, byteLength: Count });
+
+/** `GET /v1/tasks/:task/model`. */
+export const ManifestSchema = z.strictObject({
+  task: z.string(),
+  version: Count,
+  parameters: z.int().positive(),
+  layout: z.array(LayoutTensorSchema),
+  layoutHash: Hex8,
+  byteLength: Count,
+  sha256: Sha256,
+  createdAt: Timestamp,
+  weightsUrl: z.string(),
+  /** The task's ONNX graph (initializers in the weights blob as external data), if the operator set one. */
+  graph: GraphRefSchema.nullable(),
+});
+
+/** `POST /v1/tasks/:task/updates` → 202 (also the answer to a resend of the same update id). */
+export const UpdateReceiptSchema = z.strictObject({
+  updateId: z.string(),
+  status: z.literal("accepted"),
+  receivedAt: Timestamp,
+});
+
+// ---- Admin ----
+
+/** `PUT /v1/admin/tasks/:task`: the task configuration (docs/protocol.md#task-configuration). */
+export const TaskConfigRequestSchema = TaskConfigSchema;
+
+/** A published version's manifest as the coordinator keeps it; `POST …/rollback` → 201. */
+export const ModelManifestSchema = z.strictObject({
+  task: z.string(),
+  version: Count,
+  parameters: z.int().positive(),
+  layoutHash: Hex8,
+  byteLength: Count,
+  sha256: Sha256,
+  /** R2 key of the weights blob. */
+  key: z.string(),
+  createdAt: Timestamp,
+  /** The round whose updates produced this version (0 for the initial model). */
+  fromRound: Count,
+  updates: Count,
+  /** For a version published by a rollback: the version whose weights it republishes. */
+  rollbackOf: Count.nullable(),
+});
+
+export const TaskViewSchema = z.strictObject({
+  task: z.strictObject({
+    id: z.string(),
+    config: TaskConfigSchema,
+    layoutHash: Hex8,
+    createdAt: Timestamp,
+  }),
+  graph: z.strictObject({ sha256: Sha256, byteLength: Count, key: z.string() }).nullable(),
+  model: ModelManifestSchema,
+  round: z.strictObject({
+    round: Count,
+    /** Milliseconds since the epoch. */
+    openedAt: z.number(),
+    deadlineAt: z.number(),
+    updates: Count,
+    publishing: z.boolean(),
+  }),
+  optimizer: z.strictObject({ kind: z.string(), step: Count }),
+});
+
+export const DeadLetterReportSchema = z.strictObject({
+  tier: z.string(),
+  seq: Count,
+  updates: Count,
+  sources: z.array(z.string()),
+  code: z.string(),
+  message: z.string(),
+  at: z.number(),
+});
+
+export const VersionEvaluationSchema = z.strictObject({
+  version: Count,
+  reports: Count,
+  examples: Count,
+  loss: z.number(),
+  accuracy: z.number(),
+});
+
+const PerRegion = <T extends z.ZodType>(value: T) => z.partialRecord(Region, value);
+
+/** `GET /v1/admin/tasks/:task`; `PUT` answers with the task view alone (201 created, 200 updated). */
+export const AdminTaskViewSchema = z.strictObject({
+  ...TaskViewSchema.shape,
+  totals: z.strictObject({ published: Count, coordinator: Count, regions: PerRegion(Count) }),
+  versions: z.array(
+    z.strictObject({
+      version: Count,
+      round: Count,
+      updates: Count,
+      weight: z.number(),
+      createdAt: Timestamp,
+      rollbackOf: Count.nullable(),
+    }),
+  ),
+  deadLetters: z.strictObject({ batches: Count, updates: Count, recent: z.array(DeadLetterReportSchema) }),
+  evaluations: z.array(VersionEvaluationSchema),
+});
+
+/** `PUT /v1/admin/tasks/:task/graph` (body: the ONNX graph bytes) → 200. */
+export const GraphStoredSchema = z.strictObject({ sha256: Sha256, byteLength: Count, url: z.string() });
+
+/** `POST /v1/admin/tasks/:task/rollback`. */
+export const RollbackRequestSchema = z.strictObject({ version: Count });
+
+export const MemberViewSchema = z.strictObject({
+  device: z.string(),
+  joinedAt: Timestamp,
+  lastSeenAt: Timestamp,
+  activeVersion: Count.nullable(),
+  reputation: z.number().min(0).max(1).nullable(),
+  quarantinedUntil: Timestamp.nullable(),
+  detections: Count,
+  lastDetection: z.string().nullable(),
+});
+
+/** `GET /v1/admin/tasks/:task/clusters/:region/:index`. */
+export const ClusterViewSchema = z.strictObject({
+  region: Region,
+  index: Count,
+  configured: z.boolean(),
+  openUpdates: Count,
+  openWeight: z.number(),
+  pending: z
+    .strictObject({ seq: Count, attempts: Count, nextAttemptAt: z.number(), updates: Count })
+    .nullable(),
+  deadLetters: z.strictObject({
+    inputs: Count,
+    updates: Count,
+    batches: Count,
+    recent: z.array(
+      z.strictObject({
+        id: z.string(),
+        source: z.string(),
+        count: Count,
+        weight: z.number(),
+        seq: Count,
+        code: z.string(),
+        message: z.string(),
+        at: z.number(),
+      }),
+    ),
+  }),
+  members: z.array(MemberViewSchema),
+});
+
+export const PercentilesSchema = z.strictObject({
+  p50: z.number().nullable(),
+  p95: z.number().nullable(),
+  p99: z.number().nullable(),
+  count: Count,
+});
+
+export const RegionShapeSchema = z.strictObject({
+  clusters: Count,
+  devices: Count,
+  /** Registered devices in the fullest cluster. */
+  maxClusterSize: Count,
+});
+
+/** `GET /v1/tasks/:task/status` (admin): what the dashboard shows. */
+export const TaskStatusSchema = z.strictObject({
+  task: z.string(),
+  generatedAt: Timestamp,
+  model: z.strictObject({ version: Count, createdAt: Timestamp, updates: Count }),
+  round: z.strictObject({ round: Count, updates: Count, deadlineAt: z.number() }),
+  versions: z.array(
+    z.strictObject({
+      version: Count,
+      createdAt: Timestamp,
+      updates: Count,
+      accuracy: z.number().nullable(),
+      loss: z.number().nullable(),
+    }),
+  ),
+  updatesPerSecond: z.number().nullable(),
+  updates: z.strictObject({
+    accepted: Count,
+    refused: z.record(z.string(), Count),
+    clipped: Count,
+    deadLettered: Count,
+  }),
+  latency: z.record(z.string(), PercentilesSchema),
+  compression: z.strictObject({
+    payloadBytes: Count,
+    denseBytes: Count,
+    ratio: z.number().nullable(),
+    bytesSaved: z.number(),
+  }),
+  flushes: z.record(z.string(), z.strictObject({ batches: Count, meanUpdates: z.number().nullable() })),
+  fillRatio: PercentilesSchema,
+  shed: z.record(z.string(), Count),
+  gaming: z.record(z.string(), Count),
+  quarantines: Count,
+  tree: z.strictObject({ depth: z.int().positive(), regions: PerRegion(RegionShapeSchema) }),
+});
+
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+export type ServiceIndex = z.infer<typeof ServiceIndexSchema>;
+export type LayoutTensor = z.infer<typeof LayoutTensorSchema>;
+export type Registration = z.infer<typeof RegistrationSchema>;
+export type BatteryStatus = z.infer<typeof BatteryStatusSchema>;
+export type NetworkType = z.infer<typeof NetworkTypeSchema>;
+export type NetworkStatus = z.infer<typeof NetworkStatusSchema>;
+export type CheckinRequest = z.infer<typeof CheckinRequestSchema>;
+export type ModelRef = z.infer<typeof ModelRefSchema>;
+export type CompressionHint = z.infer<typeof CompressionHintSchema>;
+export type TrainingPolicy = z.infer<typeof TrainingPolicySchema>;
+export type TrainAnswer = z.infer<typeof TrainAnswerSchema>;
+export type WaitReason = z.infer<typeof WaitReasonSchema>;
+export type WaitAnswer = z.infer<typeof WaitAnswerSchema>;
+export type CheckinAnswer = z.infer<typeof CheckinAnswerSchema>;
+export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
+export type EvaluationAccepted = z.infer<typeof EvaluationAcceptedSchema>;
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type UpdateReceipt = z.infer<typeof UpdateReceiptSchema>;
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+export type TaskViewBody = z.infer<typeof TaskViewSchema>;
+export type AdminTaskViewBody = z.infer<typeof AdminTaskViewSchema>;
+export type GraphStored = z.infer<typeof GraphStoredSchema>;
+export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
+export type ClusterView = z.infer<typeof ClusterViewSchema>;
+export type TaskStatusBody = z.infer<typeof TaskStatusSchema>;
