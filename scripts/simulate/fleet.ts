@@ -87,7 +87,14 @@ export function deviceFetch(
       bytes = init.body.byteLength;
       await new Promise((r) => setTimeout(r, (bytes / device.uplink) * 1000 * options.timeScale));
     }
-    const res = await service.fetch(url.pathname + url.search, init);
+    // Each virtual device is a phone with an address of its own: the per-address
+    // registration limiter (workers/admission.ts) would otherwise see one client.
+    const headers = new Headers(init?.headers);
+    headers.set(
+      "CF-Connecting-IP",
+      `10.${(device.id >> 16) & 255}.${(device.id >> 8) & 255}.${device.id & 255}`,
+    );
+    const res = await service.fetch(url.pathname + url.search, { ...init, headers });
     if (isUpload && res.status === 202) {
       traffic.uploadedBytes += bytes;
       traffic.acceptedUploads += 1;

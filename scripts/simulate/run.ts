@@ -3,17 +3,20 @@
  * training on their shards until the model reaches the target version.
  */
 import { MemoryStore } from "../../sdk/adapters/memory-store";
+import type { Registration } from "../../sdk/core/api-types";
 import { FedgeClient } from "../../sdk/core/client";
 import type { Clock } from "../../sdk/core/clock";
 import type { UpdateEncoder } from "../../sdk/core/encoder";
+import type { LocalTrainer } from "../../sdk/core/trainer";
 import type { FedgeEvent } from "../../sdk/core/uploader";
 import type { Example } from "../../sdk/spam/features";
 import { modelSpec, type SpamModel } from "../../sdk/spam/model";
 import { spamOnnxGraph } from "../../sdk/spam/onnx";
 import { evaluateWithOnnx } from "../../sdk/spam/onnx-evaluate";
 import { seededRandom } from "../../sdk/spam/random";
-import { DEFAULT_TRAIN_OPTIONS, spamTrainer } from "../../sdk/spam/trainer";
-import { startLocalService } from "../local-service";
+import { DEFAULT_TRAIN_OPTIONS, spamTrainer, type Trainer } from "../../sdk/spam/trainer";
+import type { TaskConfigInput } from "../../shared/protocol/task-config";
+import { type LocalService, startLocalService } from "../local-service";
 import { createDevices, deviceFetch, drain, type FleetOptions, type Traffic, tick } from "./fleet";
 import type { PlotPoint } from "./plot";
 import { progress } from "./progress";
@@ -31,6 +34,14 @@ export interface RunOptions {
   compression: { density: number; bits: 32 | 16 | 8 | 4 };
   encoder: () => UpdateEncoder;
   say: (line: string) => void;
+  /** Changes to the simulation's task config (e.g. `trust`, `aggregation.robust`). */
+  taskConfig?: (config: TaskConfigInput) => TaskConfigInput;
+  /** What device i trains with; default `honest`, the spam trainer on its shard. */
+  trainer?: (device: number, honest: Trainer) => LocalTrainer;
+  /** Runs after training, before the service is disposed: e.g. to read the admin views. */
+  inspect?: (service: LocalService, registrations: readonly Registration[]) => Promise<void>;
+  /** Where the service's deploy build goes (default local-service.ts's). */
+  outdir?: string;
 }
 
 export interface RunResult {
@@ -50,7 +61,7 @@ export interface RunResult {
 }
 
 export async function runFederated(o: RunOptions): Promise<RunResult> {
-  const service = await startLocalService();
+  const service = await startLocalService(o.outdir === undefined ? {} : { outdir: o.outdir });
   try {
     return await run(o, service);
   } finally {
@@ -58,23 +69,21 @@ export async function runFederated(o: RunOptions): Promise<RunResult> {
   }
 }
 
-async function run(
-  o: RunOptions,
-  service: Awaited<ReturnType<typeof startLocalService>>,
-): Promise<RunResult> {
+async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
   const admin = { Authorization: `Bearer ${service.adminToken}`, "Content-Type": "application/json" };
+  const config: TaskConfigInput = {
+    model: modelSpec(o.model, o.seed),
+    optimizer: { kind: "fedavg", serverLearningRate: 1 },
+    aggregation: { mode: "async", bufferSize: o.bufferSize, flushSeconds: 0.3 },
+    staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: o.maxStaleness },
+    compression: o.compression,
+    clusters: { targetSize: 10 },
+    round: { deadlineSeconds: 5 },
+  };
   const created = await service.fetch("/v1/admin/tasks/spam", {
     method: "PUT",
     headers: admin,
-    body: JSON.stringify({
-      model: modelSpec(o.model, o.seed),
-      optimizer: { kind: "fedavg", serverLearningRate: 1 },
-      aggregation: { mode: "async", bufferSize: o.bufferSize, flushSeconds: 0.3 },
-      staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: o.maxStaleness },
-      compression: o.compression,
-      clusters: { targetSize: 10 },
-      round: { deadlineSeconds: 5 },
-    }),
+    body: JSON.stringify(o.taskConfig ? o.taskConfig(config) : config),
   });
   if (created.status !== 201)
     throw new Error(`creating the task failed: ${created.status} ${await created.text()}`);
@@ -110,11 +119,12 @@ async function run(
   const fleet = devices.map((d, i) => {
     const shard = o.shards[i] ?? [];
     const cut = Math.max(1, Math.floor(shard.length * 0.8));
+    const honest = spamTrainer({ model: o.model, train: shard.slice(0, cut), seed: o.seed * 1000 + i });
     return {
       state: d,
       // A fifth of each shard stays on the device for federated evaluation.
       holdout: shard.slice(cut),
-      trainer: spamTrainer({ model: o.model, train: shard.slice(0, cut), seed: o.seed * 1000 + i }),
+      trainer: o.trainer ? o.trainer(i, honest) : honest,
       client: new FedgeClient({
         baseUrl: "http://fedge.local",
         task: "spam",
@@ -130,6 +140,11 @@ async function run(
       }),
     };
   });
+
+  // One at a time, in fleet order: clusters fill in registration order, so device i's
+  // cluster is ⌊i / targetSize⌋ whatever the timing.
+  const registrations: Registration[] = [];
+  for (const { client } of fleet) registrations.push(await client.register());
 
   const tester = spamTrainer({ model: o.model, train: o.test });
   const testAccuracy = async (version: number) => {
@@ -190,6 +205,7 @@ async function run(
     const pending = await Promise.all(fleet.map(async ({ client }) => (await client.flush()).pending));
     if (pending.every((p) => p === 0)) break;
   }
+  await o.inspect?.(service, registrations);
   const stats = await Promise.all(fleet.map(({ client }) => client.stats()));
   const status = (await (await service.fetch("/v1/admin/tasks/spam", { headers: admin })).json()) as {
     model: { parameters: number; version: number };
