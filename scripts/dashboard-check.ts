@@ -9,6 +9,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { check, run } from "./checks";
 import { Fleet, TASK_CONFIG } from "./dashboard-check/fleet";
 import { type LocalService, startLocalService } from "./local-service";
 
@@ -20,15 +21,6 @@ const SCREENSHOT = "docs/dashboard.png";
 const CHARTS = ["evaluation", "throughput", "latency", "compression", "regions", "flushes", "integrity"];
 
 type Json = Record<string, unknown>;
-
-let passed = 0;
-let failed = 0;
-function check(name: string, ok: boolean, detail = ""): boolean {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "✓" : "✗"} ${name}${!ok && detail ? `\n    ${detail}` : ""}`);
-  return ok;
-}
 
 /** A value of the status JSON by the page's `data-path`: keys joined by ".". */
 function valueAt(json: unknown, path: string): unknown {
@@ -285,35 +277,16 @@ async function stopAll(): Promise<void> {
   await service?.dispose().catch((e: unknown) => console.error("stopping the service:", e));
 }
 
-function abort(reason: string): void {
-  console.error(`dashboard check: ${reason}; stopping`);
-  failed++;
-  const exit = () => {
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(1);
-  };
-  // stopAll catches its own errors; exiting ends whatever it has not stopped after 10 s.
-  Promise.race([stopAll(), new Promise((r) => setTimeout(r, 10_000))]).then(exit, exit);
-}
-const deadline = setTimeout(() => abort(`still running after ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
-// On SIGINT or SIGTERM, Miniflare stops workerd and Playwright stops Chromium (their own handlers).
-
-try {
-  service = await startLocalService({ outdir: ".wrangler/dashboard-check" });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu"],
-  });
-  await main(service, browser);
-} catch (error) {
-  check(
-    "the check ran to its end",
-    false,
-    error instanceof Error ? (error.stack ?? error.message) : String(error),
-  );
-} finally {
-  await stopAll();
-  clearTimeout(deadline);
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+await run(
+  "dashboard check",
+  DEADLINE_MS,
+  async () => {
+    service = await startLocalService({ outdir: ".wrangler/dashboard-check" });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless=new", "--no-sandbox", "--disable-gpu"],
+    });
+    await main(service, browser);
+  },
+  stopAll,
+);

@@ -18,21 +18,13 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { servePage } from "../examples/browser/serve";
 import { createTask } from "../examples/create-task";
 import { TASK } from "../examples/shared/spam-filter";
+import { check, run } from "./checks";
 import { type LocalService, startLocalService } from "./local-service";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** What examples/browser/README.md and examples/node/README.md say a successful run shows. */
 const SUCCESS = "fedge example: done";
 const DEADLINE_MS = 100_000;
-
-let passed = 0;
-let failed = 0;
-function check(name: string, ok: boolean, detail = ""): boolean {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "✓" : "✗"} ${name}${!ok && detail ? `\n    ${detail}` : ""}`);
-  return ok;
-}
 
 /** Loads the page and waits for its outcome: `data-state` done or failed. */
 async function visit(page: Page, url: string) {
@@ -151,38 +143,21 @@ async function stopAll(): Promise<void> {
   await service?.dispose().catch((e: unknown) => console.error("stopping the service:", e));
 }
 
-function abort(reason: string): void {
-  console.error(`examples check: ${reason}; stopping`);
-  failed++;
-  const exit = () => {
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(1);
-  };
-  Promise.race([stopAll(), new Promise((r) => setTimeout(r, 10_000))]).then(exit, exit);
-}
-const deadline = setTimeout(() => abort(`still running after ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
-
-try {
-  const page = await servePage();
-  pageServer = page.server;
-  service = await startLocalService({
-    outdir: ".wrangler/examples-check",
-    bindings: { CORS_ORIGINS: `http://127.0.0.1:${page.port}` },
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu"],
-  });
-  await main(service, browser, page.port);
-} catch (error) {
-  check(
-    "the check ran to its end",
-    false,
-    error instanceof Error ? (error.stack ?? error.message) : String(error),
-  );
-} finally {
-  await stopAll();
-  clearTimeout(deadline);
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+await run(
+  "examples check",
+  DEADLINE_MS,
+  async () => {
+    const page = await servePage();
+    pageServer = page.server;
+    service = await startLocalService({
+      outdir: ".wrangler/examples-check",
+      bindings: { CORS_ORIGINS: `http://127.0.0.1:${page.port}` },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless=new", "--no-sandbox", "--disable-gpu"],
+    });
+    await main(service, browser, page.port);
+  },
+  stopAll,
+);

@@ -17,6 +17,7 @@ import type {
 } from "../shared/protocol/api";
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import type { Region } from "../shared/regions";
+import { check, run as runChecks } from "./checks";
 import { startLocalService } from "./local-service";
 
 const TASK = "cross-region";
@@ -32,14 +33,6 @@ const LATENCY = {
   defaultMs: 60,
   pairs: { "weur>enam": 40, "apac>enam": 90, "sam>enam": 60, "apac>weur": 110 },
 };
-
-let passed = 0;
-let failed = 0;
-function check(name: string, ok: boolean, detail = ""): void {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? "ok    " : "FAILED"} ${name}${ok || !detail ? "" : ` — ${detail}`}`);
-}
 
 /** xorshift32 values in [-1, 1): each device's update. */
 function seeded(seed: number, dim: number): Float32Array {
@@ -238,10 +231,4 @@ async function run(fetch: (path: string, init?: RequestInit) => Promise<Response
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  check("the run completes", false, error instanceof Error ? error.message : String(error));
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+await runChecks("regions check", 120_000, main);
