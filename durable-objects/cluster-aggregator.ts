@@ -20,7 +20,9 @@ import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { RegionIdentity } from "./region-aggregator";
 import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
+import { readWeights } from "./storage/model-store";
 import { clusterName, regionStub } from "./stubs";
+import { weightsKey } from "./task-types";
 import { TierAggregator, type TierIdentity } from "./tier-aggregator";
 
 export interface ClusterIdentity extends TierIdentity {
@@ -167,6 +169,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         }
         this.#markActive(device, current.version);
         this.noteVersion(current.version);
+        this.#observe(id, current.version);
         const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);
         // Devices told to come back at the same moment are spread over a window (pace steering).
         const members = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
@@ -303,6 +306,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         );
         this.#markActive(update.device, currentVersion);
         this.noteVersion(currentVersion);
+        this.#observe(id, currentVersion);
         sql.exec("INSERT INTO norms (norm) VALUES (?)", norm);
         sql.exec("DELETE FROM norms WHERE id <= (SELECT MAX(id) FROM norms) - ?", normWindow(id));
         log.append(
@@ -521,6 +525,19 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     sql.exec("DELETE FROM receipts WHERE received_at < ?", now - DUPLICATE_WINDOW_MS);
     const newest = this.newestVersion();
     if (newest !== undefined) sql.exec("DELETE FROM assignments WHERE version < ?", newest - id.maxStaleness);
+  }
+
+  /** With detection on, the detectors follow the global model: its weights are read from R2 per version. */
+  #observe(id: ClusterIdentity, version: number): void {
+    if (!id.trust.detect) return;
+    this.#trust.observeVersion(version, (v) =>
+      readWeights(this.env.MODELS, {
+        task: id.task,
+        version: v,
+        key: weightsKey(id.task, v),
+        byteLength: 4 * id.dim,
+      }),
+    );
   }
 
   #flow(id: ClusterIdentity): ClusterFlow {

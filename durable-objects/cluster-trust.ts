@@ -2,7 +2,7 @@
  * Trust at a cluster (docs/architecture.md#trust): when a batch is sealed, the cluster
  * decodes its updates, runs the gaming detectors of shared/trust on each, updates each
  * device's reputation, and gives each update a factor on its aggregation weight — 0 for
- * one flagged by any detector, else its reputation's factor times its FoolsGold weight.
+ * one flagged by any detector, else its reputation's factor.
  * Then it aggregates: the weighted mean (with every factor 1, exactly the log's running
  * sum), or the task's robust aggregator over the updates (shared/aggregation/robust).
  *
@@ -10,9 +10,10 @@
  * log's scale nᵢ·s·c holds them) with weight nᵢ; the batch sends Σ fᵢnᵢ·r and weight Σ fᵢnᵢ,
  * where r is the (robust) aggregate of the xᵢ weighted by fᵢnᵢ.
  *
- * The detectors see only this cluster: a Sybil group spread over clusters, or an attack
- * that looks honest inside each cluster, is beyond them (clustering decides what a cluster
- * sees). Histories (FoolsGold), the last aggregate and recent payload digests are soft state.
+ * The detectors see this cluster's updates and the global model (its drift since version 0
+ * and its latest deltas, read from R2 per version): a Sybil group spread over clusters is
+ * beyond the duplicate detectors (clustering decides what a cluster sees). Histories
+ * (FoolsGold), the global model and recent payload digests are soft state.
  */
 
 import { type RobustAggregation, robustAggregate } from "../shared/aggregation/index";
@@ -20,6 +21,7 @@ import { decodeToDense } from "../shared/codecs/decoder";
 import {
   addToHistory,
   aggregationWeightFactor,
+  cosine,
   directionOutlier,
   exactDuplicate,
   foolsGold,
@@ -76,16 +78,71 @@ export interface Judgement {
 
 /** How many recent uploads' digests a cluster remembers for replay detection. */
 const RECENT_UPLOADS = 200;
-/** Norms within this fraction of the recent median are never outliers (honest spread). */
-const NORM_SPREAD = 0.5;
+/** A norm within this many medians of the recent median is never an outlier: only 8× the median or more is. */
+const NORM_SPREAD = 7;
+/** The free-rider zero test: at or below this fraction of the median recent norm. */
+const ZERO_FRACTION = 0.001;
+/** The direction test starts once the model has drifted for this many versions… */
+const MIN_DRIFT_VERSION = 3;
+/** …and flags an update whose cosine with the drift is below this. */
+const MIN_DRIFT_COSINE = -0.1;
+/** An update this close in direction to a recent global delta replays it. */
+const REPLAY_COSINE = 0.9;
 /** A FoolsGold match counts only at this pardoned cosine between two devices' histories. */
 const SYBIL_SIMILARITY = 0.95;
+
+/**
+ * What a cluster knows of the global model, for the detectors: the initial weights and the
+ * latest versions' (read from R2 as versions are published; soft state).
+ */
+export interface GlobalModel {
+  /** The drift w_v − w_0 of the newest version known: where training has been going. */
+  drift: Float32Array;
+  /** Version of `drift`. */
+  version: number;
+  /** The latest global deltas w_v − w_{v−1}, newest first: what a replaying free rider sends. */
+  deltas: Float32Array[];
+}
+
+/** The global deltas a cluster keeps for replay detection. */
+const GLOBAL_DELTAS = 3;
 
 export class ClusterTrust {
   /** Σ of each member's updates (FoolsGold's history), for the devices in recent batches. */
   #histories = new Map<string, Float32Array>();
-  #lastAggregate: Float32Array | undefined;
   #recent: Upload[] = [];
+  #initial: Float32Array | undefined;
+  #latest: { version: number; weights: Float32Array } | undefined;
+  #global: GlobalModel | undefined;
+  #loading: number | undefined;
+
+  /**
+   * A version was published: load its weights (and, once, the initial ones) in the
+   * background, to update the drift and the recent global deltas. The promise never
+   * rejects (callers need not wait for it); a failed load is retried at the next version seen.
+   */
+  observeVersion(version: number, load: (version: number) => Promise<Float32Array>): Promise<void> {
+    if (version <= (this.#latest?.version ?? -1) || this.#loading === version) return Promise.resolve();
+    this.#loading = version;
+    return (async () => {
+      this.#initial ??= await load(0);
+      const weights = version === 0 ? this.#initial : await load(version);
+      const previous = this.#latest;
+      if (previous && previous.version >= version) return;
+      this.#latest = { version, weights };
+      const initial = this.#initial;
+      const drift = weights.map((w, j) => w - initial[j]!);
+      const deltas = [...(this.#global?.deltas ?? [])];
+      if (previous && previous.version === version - 1) {
+        deltas.unshift(weights.map((w, j) => w - previous.weights[j]!));
+      }
+      this.#global = { drift, version, deltas: deltas.slice(0, GLOBAL_DELTAS) };
+    })()
+      .catch((err) => console.warn(`trust: could not load version ${version}'s weights:`, err))
+      .finally(() => {
+        if (this.#loading === version) this.#loading = undefined;
+      });
+  }
 
   /**
    * Judges a batch: `reputations` gives each device's stored reputation (absent: new),
@@ -112,17 +169,30 @@ export class ClusterTrust {
     const verdicts = inputs.map((input, k): Verdict[] => {
       const update = updates[k]!;
       const others = inputs.flatMap((o, j) => (j !== k ? [{ deviceId: o.device, update: updates[j]! }] : []));
+      const global = this.#global;
       const found = [
+        // Only the upper tail, and only far out: a norm up to 8× the median is honest spread.
         normOutlier(input.norm, recentNorms, { minRelativeDeviation: NORM_SPREAD }),
-        directionOutlier(update, reference, { referenceName: "the batch's coordinate median" }),
         exactDuplicate(digests[k]!, [...this.#recent, ...digests.filter((_, j) => j !== k)]),
         nearDuplicate({ deviceId: input.device, update }, others),
-        freeRider(update, {
-          globalDelta: this.#lastAggregate,
-          references: [reference, ...others.map((o) => o.update)],
-          recentNorms,
-        }),
+        freeRider(
+          update,
+          { references: [reference, ...others.map((o) => o.update)], recentNorms },
+          { zeroFraction: ZERO_FRACTION },
+        ),
+        ...(global ? replayedGlobalDelta(update, global.deltas) : []),
       ];
+      // Against where the global model has been going, once it has gone somewhere: the
+      // batch median is no reference on label-skewed data, where an honest device holding
+      // mostly one class points away from a batch leaning to the other.
+      if (global && global.version >= MIN_DRIFT_VERSION) {
+        found.push(
+          directionOutlier(update, global.drift, {
+            minCosine: MIN_DRIFT_COSINE,
+            referenceName: `the model's drift since version 0 (at version ${global.version})`,
+          }),
+        );
+      }
       if (policy.minMsPerExample > 0 && input.elapsedMs !== null) {
         const minimum = minimumWorkMs({ samples: input.weight, epochs: 1 }, policy.minMsPerExample);
         found.push(tooFast(input.elapsedMs, minimum));
@@ -202,7 +272,6 @@ export class ClusterTrust {
       );
       for (let j = 0; j < dim; j++) sum[j] = r[j]! * weight;
     }
-    this.#lastAggregate = weight > 0 ? sum.map((v) => v / weight) : undefined;
     return { sum, weight };
   }
 }
@@ -215,4 +284,22 @@ function digest(bytes: Uint8Array): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return `${h.toString(16)}:${bytes.length}`;
+}
+
+/** A free rider that sends a recent global delta back (Lin et al. 2019): cosine ≥ REPLAY_COSINE with one. */
+function replayedGlobalDelta(update: Float32Array, deltas: readonly Float32Array[]): Verdict[] {
+  for (const [age, delta] of deltas.entries()) {
+    const c = cosine(update, delta);
+    if (c >= REPLAY_COSINE) {
+      return [
+        {
+          kind: "free-rider",
+          suspicious: true,
+          score: c,
+          reason: `cosine ${c.toFixed(4)} with the global delta ${age} version${age === 1 ? "" : "s"} back: a replay`,
+        },
+      ];
+    }
+  }
+  return [];
 }

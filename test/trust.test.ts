@@ -89,7 +89,7 @@ describe("trust at the cluster", () => {
     const status = (await (
       await api("/v1/tasks/gamed/status", { headers: adminHeaders() })
     ).json()) as TaskStatus;
-    expect(status.gaming["direction-outlier"]).toBeGreaterThanOrEqual(3);
+    expect(status.gaming["norm-outlier"]).toBeGreaterThanOrEqual(3);
     expect(status.quarantines).toBe(1);
     // The attacker is now quarantined: its next upload is refused with a Retry-After, and stored nowhere.
     await assign("gamed", attacker);
