@@ -186,12 +186,16 @@ export class ClusterTrust {
       // batch median is no reference on label-skewed data, where an honest device holding
       // mostly one class points away from a batch leaning to the other.
       if (global && global.version >= MIN_DRIFT_VERSION) {
-        found.push(
-          directionOutlier(update, global.drift, {
-            minCosine: MIN_DRIFT_COSINE,
-            referenceName: `the model's drift since version 0 (at version ${global.version})`,
-          }),
-        );
+        // Both references must disagree: the drift (which an attack can bend) and the batch's
+        // median (which label skew can turn away from an honest device) each misfire alone.
+        const drift = directionOutlier(update, global.drift, {
+          minCosine: MIN_DRIFT_COSINE,
+          referenceName: `the model's drift since version 0 (at version ${global.version})`,
+        });
+        const batch = directionOutlier(update, reference, { referenceName: "the batch's coordinate median" });
+        if (drift.suspicious && batch.suspicious) {
+          found.push({ ...drift, reason: `${drift.reason}; and ${batch.reason}` });
+        }
       }
       if (policy.minMsPerExample > 0 && input.elapsedMs !== null) {
         const minimum = minimumWorkMs({ samples: input.weight, epochs: 1 }, policy.minMsPerExample);
