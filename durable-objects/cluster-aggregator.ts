@@ -20,6 +20,7 @@ import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { RegionIdentity } from "./region-aggregator";
 import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
+import { ClusterMembers } from "./storage/cluster-members";
 import { readWeights } from "./storage/model-store";
 import { clusterName, regionStub } from "./stubs";
 import { weightsKey } from "./task-types";
@@ -115,19 +116,14 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   #flowControl: ClusterFlow | null = null;
   readonly #trust = new ClusterTrust();
   #complete: { newest: number; settings: number; value: boolean } | null = null;
+  readonly #members: ClusterMembers;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL)");
-    sql.exec(`CREATE TABLE IF NOT EXISTS members (
-      device TEXT PRIMARY KEY, joined_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
-      active_version INTEGER, battery TEXT, network TEXT, reputation TEXT, quarantined_until INTEGER,
-      detections INTEGER NOT NULL DEFAULT 0, last_detection TEXT)`);
+    this.#members = new ClusterMembers(sql);
     sql.exec("CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL)");
-    sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
-      device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
-      PRIMARY KEY (version, device))`);
     sql.exec("CREATE TABLE IF NOT EXISTS norms (id INTEGER PRIMARY KEY AUTOINCREMENT, norm REAL NOT NULL)");
   }
 
@@ -144,13 +140,10 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   ): Promise<Result<CheckinDecision>> {
     return attempt(async () => {
       const id = this.configure(setup);
-      const sql = this.ctx.storage.sql;
+      const members = this.#members;
       const now = Date.now();
       const decision = this.ctx.storage.transactionSync((): CheckinDecision => {
-        sql.exec(
-          `INSERT INTO members (device, joined_at, last_seen_at, active_version, battery, network)
-           VALUES (?1, ?2, ?2, NULL, ?3, ?4)
-           ON CONFLICT (device) DO UPDATE SET last_seen_at = ?2, battery = ?3, network = ?4`,
+        members.seen(
           device,
           now,
           report.battery ? JSON.stringify(report.battery) : null,
@@ -167,25 +160,16 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         if (!mayTrain(report.battery, { minBatteryLevel: current.minBatteryLevel })) {
           return wait("battery", LOW_BATTERY_RETRY_SECONDS);
         }
-        this.#markActive(device, current.version);
+        members.markActive(device, current.version);
         this.noteVersion(current.version);
         this.#observe(id, current.version);
         const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);
         // Devices told to come back at the same moment are spread over a window (pace steering).
-        const members = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
-        const pace = this.#flow(id).paceSeconds(members, device);
+        const pace = this.#flow(id).paceSeconds(members.count(), device);
         // Past the deadline the round is being published (or retried): come back in a period, not every second.
         if (untilDeadline < 1) return wait("closing", Math.min(60, current.deadlineSeconds) + pace);
-        const assigned = sql
-          .exec("SELECT 1 FROM assignments WHERE version = ? AND device = ?", current.version, device)
-          .toArray();
-        if (assigned.length > 0) return wait("assigned", untilDeadline + pace);
-        sql.exec(
-          "INSERT INTO assignments (device, version, assigned_at, update_key) VALUES (?, ?, ?, NULL)",
-          device,
-          current.version,
-          now,
-        );
+        if (members.assignment(device, current.version)) return wait("assigned", untilDeadline + pace);
+        members.assign(device, current.version, now);
         return {
           action: "train",
           version: current.version,
@@ -249,17 +233,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         .exec<{ received_at: number }>("SELECT received_at FROM receipts WHERE key = ?", key)
         .toArray();
       if (seen) return receiptFor(update.updateId, seen.received_at);
-      const [member] = sql
-        .exec<{ quarantined_until: number | null }>(
-          "SELECT quarantined_until FROM members WHERE device = ?",
-          update.device,
-        )
-        .toArray();
-      if (member?.quarantined_until && member.quarantined_until > started) {
+      const quarantinedUntil = this.#members.quarantinedUntil(update.device);
+      if (quarantinedUntil !== null && quarantinedUntil > started) {
         throw new FedgeError(
           "quarantined",
-          `device ${update.device} is quarantined until ${new Date(member.quarantined_until).toISOString()}: its recent updates were flagged as gaming`,
-          Math.ceil((member.quarantined_until - started) / 1000),
+          `device ${update.device} is quarantined until ${new Date(quarantinedUntil).toISOString()}: its recent updates were flagged as gaming`,
+          Math.ceil((quarantinedUntil - started) / 1000),
         );
       }
       const log = this.log(id);
@@ -273,13 +252,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           `update is ${staleness} versions old (base ${update.baseVersion}, current ${currentVersion}); the task accepts at most ${id.maxStaleness}`,
         );
       }
-      const [assignment] = sql
-        .exec<{ update_key: string | null }>(
-          "SELECT update_key FROM assignments WHERE version = ? AND device = ?",
-          update.baseVersion,
-          update.device,
-        )
-        .toArray();
+      const assignment = this.#members.assignment(update.device, update.baseVersion);
       if (!assignment) {
         throw new FedgeError(
           "not_assigned",
@@ -298,13 +271,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const m = this.metrics();
       const receipt = await this.commit(id, (log, now) => {
         sql.exec("INSERT INTO receipts (key, received_at) VALUES (?, ?)", key, now);
-        sql.exec(
-          "UPDATE assignments SET update_key = ? WHERE version = ? AND device = ?",
-          key,
-          update.baseVersion,
-          update.device,
-        );
-        this.#markActive(update.device, currentVersion);
+        this.#members.contribute(update.device, update.baseVersion, key);
+        this.#members.markActive(update.device, currentVersion);
         this.noteVersion(currentVersion);
         this.#observe(id, currentVersion);
         sql.exec("INSERT INTO norms (norm) VALUES (?)", norm);
@@ -360,16 +328,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     // Asked several times per request (is a flush due? when is the alarm?): computed once per change.
     const memo = this.#complete;
     if (memo?.newest === newest && memo.settings === id.inactiveAfterVersions) return memo.value;
-    const [row] = this.ctx.storage.sql
-      .exec<{ missing: number }>(
-        `SELECT COUNT(*) AS missing FROM members m
-         WHERE m.active_version >= ?1 - ?2 AND NOT EXISTS (
-           SELECT 1 FROM assignments a WHERE a.version = ?1 AND a.device = m.device AND a.update_key IS NOT NULL)`,
-        newest,
-        id.inactiveAfterVersions,
-      )
-      .toArray();
-    const value = (row?.missing ?? 0) === 0;
+    const { active, contributed } = this.#members.progress(newest, id.inactiveAfterVersions);
+    const value = contributed >= active;
     this.#complete = { newest, settings: id.inactiveAfterVersions, value };
     return value;
   }
@@ -379,16 +339,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     if (id.trust.detect) this.#judge(id, m, now);
     const newest = this.newestVersion();
     if (newest === undefined) return;
-    const [row] = this.ctx.storage.sql
-      .exec<{ active: number; contributed: number }>(
-        `SELECT COUNT(*) AS active, COUNT(a.update_key) AS contributed FROM members m
-         LEFT JOIN assignments a ON a.version = ?1 AND a.device = m.device
-         WHERE m.active_version >= ?1 - ?2`,
-        newest,
-        id.inactiveAfterVersions,
-      )
-      .toArray();
-    if (row && row.active > 0) record(m, "fedge_flush_fill_ratio", row.contributed / row.active);
+    const { active, contributed } = this.#members.progress(newest, id.inactiveAfterVersions);
+    if (active > 0) record(m, "fedge_flush_fill_ratio", contributed / active);
   }
 
   /**
@@ -400,12 +352,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const inputs: BatchInput[] = this.log(id)
       .inputs(null)
       .map((input) => {
-        const [assignment] = sql
-          .exec<{ version: number; assigned_at: number }>(
-            "SELECT version, assigned_at FROM assignments WHERE update_key = ?",
-            input.id,
-          )
-          .toArray();
+        const assignment = this.#members.assignmentOf(input.id);
         return {
           ...input,
           device: input.source,
@@ -415,20 +362,17 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       });
     const reputations = new Map<string, ReputationState>();
     for (const input of inputs) {
-      const [row] = sql
-        .exec<{ reputation: string | null }>("SELECT reputation FROM members WHERE device = ?", input.device)
-        .toArray();
-      if (row?.reputation) reputations.set(input.device, JSON.parse(row.reputation) as ReputationState);
+      const reputation = this.#members.reputation(input.device);
+      if (reputation) reputations.set(input.device, reputation);
     }
     const judgement = this.#trust.judge(inputs, id.dim, id.trust, reputations, this.#recentNorms(), now);
     for (const [input, factor] of judgement.factors) {
       sql.exec("INSERT OR REPLACE INTO input_factors (id, factor) VALUES (?, ?)", input, factor);
     }
-    for (const [device, reputation] of judgement.reputations) {
-      sql.exec("UPDATE members SET reputation = ? WHERE device = ?", JSON.stringify(reputation), device);
-    }
+    for (const [device, reputation] of judgement.reputations)
+      this.#members.saveReputation(device, reputation);
     for (const [device, until] of judgement.quarantined) {
-      sql.exec("UPDATE members SET quarantined_until = ? WHERE device = ?", until, device);
+      this.#members.quarantine(device, until);
       count(m, "fedge_quarantines_total");
     }
     const reasons = new Map<string, string[]>();
@@ -436,13 +380,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       count(m, "fedge_gaming_detections_total", { kind: verdict.kind });
       reasons.set(device, [...(reasons.get(device) ?? []), `${verdict.kind}: ${verdict.reason}`]);
     }
-    for (const [device, why] of reasons) {
-      sql.exec(
-        "UPDATE members SET detections = detections + 1, last_detection = ? WHERE device = ?",
-        why.join("; "),
-        device,
-      );
-    }
+    for (const [device, why] of reasons) this.#members.flagged(device, why.join("; "));
   }
 
   /** With trust or a robust aggregator, the batch's aggregate is recomputed from its updates. */
@@ -480,34 +418,20 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   async members(): Promise<MemberView[]> {
     const id = this.identity();
     const now = Date.now();
-    return this.ctx.storage.sql
-      .exec<{
-        device: string;
-        joined_at: number;
-        last_seen_at: number;
-        active_version: number | null;
-        reputation: string | null;
-        quarantined_until: number | null;
-        detections: number;
-        last_detection: string | null;
-      }>("SELECT * FROM members ORDER BY joined_at DESC LIMIT 1000")
-      .toArray()
-      .map((r) => ({
-        device: r.device,
-        joinedAt: new Date(r.joined_at).toISOString(),
-        lastSeenAt: new Date(r.last_seen_at).toISOString(),
-        activeVersion: r.active_version,
-        reputation:
-          r.reputation && id
-            ? reputationOf(JSON.parse(r.reputation) as ReputationState, now, id.trust.reputation)
-            : null,
-        quarantinedUntil:
-          r.quarantined_until && r.quarantined_until > now
-            ? new Date(r.quarantined_until).toISOString()
-            : null,
-        detections: r.detections,
-        lastDetection: r.last_detection,
-      }));
+    return this.#members.list(1000).map((r) => ({
+      device: r.device,
+      joinedAt: new Date(r.joined_at).toISOString(),
+      lastSeenAt: new Date(r.last_seen_at).toISOString(),
+      activeVersion: r.active_version,
+      reputation:
+        r.reputation && id
+          ? reputationOf(JSON.parse(r.reputation) as ReputationState, now, id.trust.reputation)
+          : null,
+      quarantinedUntil:
+        r.quarantined_until && r.quarantined_until > now ? new Date(r.quarantined_until).toISOString() : null,
+      detections: r.detections,
+      lastDetection: r.last_detection,
+    }));
   }
 
   /** Hourly while there are receipts to expire. */
@@ -524,7 +448,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM receipts WHERE received_at < ?", now - DUPLICATE_WINDOW_MS);
     const newest = this.newestVersion();
-    if (newest !== undefined) sql.exec("DELETE FROM assignments WHERE version < ?", newest - id.maxStaleness);
+    if (newest !== undefined) this.#members.forgetAssignmentsBefore(newest - id.maxStaleness);
   }
 
   /** With detection on, the detectors follow the global model: its weights are read from R2 per version. */
@@ -548,15 +472,6 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   protected override onAcknowledged(batch: SealedBatch): void {
     this.#flowControl?.drained(batch.count, batch.bytes, Date.now());
     this.ctx.storage.sql.exec("DELETE FROM input_factors WHERE id NOT IN (SELECT id FROM log_inputs)");
-  }
-
-  /** Writes only when the member's activity moves forward. */
-  #markActive(device: string, version: number): void {
-    this.ctx.storage.sql.exec(
-      "UPDATE members SET active_version = ?2 WHERE device = ?1 AND (active_version IS NULL OR active_version < ?2)",
-      device,
-      version,
-    );
   }
 
   /** Membership, assignments or contributions changed: completeness must be looked at again. */

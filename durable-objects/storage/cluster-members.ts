@@ -1,0 +1,160 @@
+/**
+ * A cluster's members and their assignments, in its SQLite: who checked in, how recently
+ * each was active, which versions each was assigned and contributed to, and what trust
+ * has recorded of each (reputation, quarantine, detections). The cluster's rules
+ * (durable-objects/cluster-aggregator.ts) read and write through this.
+ */
+import type { ReputationState } from "../../shared/trust/index";
+
+export type MemberRow = {
+  device: string;
+  joined_at: number;
+  last_seen_at: number;
+  active_version: number | null;
+  reputation: string | null;
+  quarantined_until: number | null;
+  detections: number;
+  last_detection: string | null;
+};
+
+export class ClusterMembers {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    sql.exec(`CREATE TABLE IF NOT EXISTS members (
+      device TEXT PRIMARY KEY, joined_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
+      active_version INTEGER, battery TEXT, network TEXT, reputation TEXT, quarantined_until INTEGER,
+      detections INTEGER NOT NULL DEFAULT 0, last_detection TEXT)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
+      device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
+      PRIMARY KEY (version, device))`);
+  }
+
+  /** Records a check-in: the device becomes a member if it was not, with its reports. */
+  seen(device: string, now: number, battery: string | null, network: string | null): void {
+    this.#sql.exec(
+      `INSERT INTO members (device, joined_at, last_seen_at, active_version, battery, network)
+       VALUES (?1, ?2, ?2, NULL, ?3, ?4)
+       ON CONFLICT (device) DO UPDATE SET last_seen_at = ?2, battery = ?3, network = ?4`,
+      device,
+      now,
+      battery,
+      network,
+    );
+  }
+
+  /** Writes only when the member's activity moves forward. */
+  markActive(device: string, version: number): void {
+    this.#sql.exec(
+      "UPDATE members SET active_version = ?2 WHERE device = ?1 AND (active_version IS NULL OR active_version < ?2)",
+      device,
+      version,
+    );
+  }
+
+  count(): number {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+  }
+
+  /** The device's assignment for a version: undefined if none, else the update key it contributed (or null). */
+  assignment(device: string, version: number): { update_key: string | null } | undefined {
+    return this.#sql
+      .exec<{ update_key: string | null }>(
+        "SELECT update_key FROM assignments WHERE version = ? AND device = ?",
+        version,
+        device,
+      )
+      .toArray()[0];
+  }
+
+  assign(device: string, version: number, now: number): void {
+    this.#sql.exec(
+      "INSERT INTO assignments (device, version, assigned_at, update_key) VALUES (?, ?, ?, NULL)",
+      device,
+      version,
+      now,
+    );
+  }
+
+  contribute(device: string, version: number, updateKey: string): void {
+    this.#sql.exec(
+      "UPDATE assignments SET update_key = ? WHERE version = ? AND device = ?",
+      updateKey,
+      version,
+      device,
+    );
+  }
+
+  /** The assignment an update was accepted under: its version and when it was given. */
+  assignmentOf(updateKey: string): { version: number; assigned_at: number } | undefined {
+    return this.#sql
+      .exec<{ version: number; assigned_at: number }>(
+        "SELECT version, assigned_at FROM assignments WHERE update_key = ?",
+        updateKey,
+      )
+      .toArray()[0];
+  }
+
+  /** Assignments older than `version` can no longer be used (stale): forgotten. */
+  forgetAssignmentsBefore(version: number): void {
+    this.#sql.exec("DELETE FROM assignments WHERE version < ?", version);
+  }
+
+  /**
+   * Active members (active at a version ≥ v − inactiveAfter) that have not contributed to
+   * version v, and how many active members there are.
+   */
+  progress(version: number, inactiveAfter: number): { active: number; contributed: number } {
+    return this.#sql
+      .exec<{ active: number; contributed: number }>(
+        `SELECT COUNT(*) AS active, COUNT(a.update_key) AS contributed FROM members m
+         LEFT JOIN assignments a ON a.version = ?1 AND a.device = m.device
+         WHERE m.active_version >= ?1 - ?2`,
+        version,
+        inactiveAfter,
+      )
+      .one();
+  }
+
+  quarantinedUntil(device: string): number | null {
+    const [row] = this.#sql
+      .exec<{ quarantined_until: number | null }>(
+        "SELECT quarantined_until FROM members WHERE device = ?",
+        device,
+      )
+      .toArray();
+    return row?.quarantined_until ?? null;
+  }
+
+  reputation(device: string): ReputationState | undefined {
+    const [row] = this.#sql
+      .exec<{ reputation: string | null }>("SELECT reputation FROM members WHERE device = ?", device)
+      .toArray();
+    return row?.reputation ? (JSON.parse(row.reputation) as ReputationState) : undefined;
+  }
+
+  saveReputation(device: string, reputation: ReputationState): void {
+    this.#sql.exec("UPDATE members SET reputation = ? WHERE device = ?", JSON.stringify(reputation), device);
+  }
+
+  quarantine(device: string, until: number): void {
+    this.#sql.exec("UPDATE members SET quarantined_until = ? WHERE device = ?", until, device);
+  }
+
+  /** One more flagged update, with its reasons. */
+  flagged(device: string, reasons: string): void {
+    this.#sql.exec(
+      "UPDATE members SET detections = detections + 1, last_detection = ? WHERE device = ?",
+      reasons,
+      device,
+    );
+  }
+
+  /** At most `limit` members, newest first. */
+  list(limit: number): MemberRow[] {
+    return this.#sql
+      .exec<MemberRow>("SELECT * FROM members ORDER BY joined_at DESC LIMIT ?", limit)
+      .toArray();
+  }
+}
