@@ -16,6 +16,8 @@ export interface LocalService {
   /** The same service over HTTP on 127.0.0.1 (a free port), for clients in other processes: a browser. */
   url: URL;
   adminToken: string;
+  /** With `inspector`: the DevTools WebSocket of fedge's isolate (its Worker and Durable Objects). */
+  inspectorUrl: string | undefined;
   /**
    * Evicts one running Durable Object (Miniflare's test-only eviction; nothing in the
    * Worker is involved). Rejects when that object is not running.
@@ -47,6 +49,8 @@ export interface LocalServiceOptions {
   entry?: string;
   /** Plain-text bindings added to wrangler.toml's (the entry's configuration). */
   bindings?: Record<string, string>;
+  /** Opens workerd's inspector (Chrome DevTools Protocol) on a free port: see `inspectorUrl`. */
+  inspector?: boolean;
 }
 
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<LocalService> {
@@ -64,10 +68,12 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       ...(options.persistDir ? { resourcePersistencePath: options.persistDir } : {}),
+      ...(options.inspector ? { inspectorPort: 0 } : {}),
       workers: [
         {
           ...workerOptions,
           name: "fedge",
+          ...(options.inspector ? { unsafeInspectorProxy: true } : {}),
           modulesRoot: outdir,
           // The entry module first: workerd takes the first module as the main one.
           modules: [...modules, ...readdirSync(outdir).filter((file) => file.endsWith(".wasm"))].map(
@@ -92,6 +98,8 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
   return {
     url,
     adminToken,
+    // The inspector proxy serves each worker at /<name>; its Durable Objects share the isolate.
+    inspectorUrl: options.inspector ? new URL("fedge", await mf.getInspectorURL()).href : undefined,
     fetch: async (path, init) => {
       const res = await mf.dispatchFetch(`http://fedge.local${path}`, init as never);
       return res as unknown as Response;

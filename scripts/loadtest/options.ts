@@ -28,6 +28,9 @@ greedy device); then every 202 is reconciled against the service's counts.
   --seed N           seeds frames, device order, update ids and jitter (default 1)
   --ref REV          measure a committed revision (git archive to a temporary directory)
                      instead of the working tree
+  --profile FILE     write a CPU profile of fedge's isolate (Worker and Durable Objects)
+                     during the first fedge saturation phase to FILE (.cpuprofile, for
+                     Chrome DevTools or speedscope) and list its hottest functions
   --quick            a short run for CI smoke use (about 40 s)
   --json             print one JSON object as the last line (the table goes to stderr)
   --help             this message`;
@@ -51,6 +54,7 @@ export interface LoadtestOptions {
   slowParentMs: number;
   seed: number;
   ref: string | undefined;
+  profile: string | undefined;
   quick: boolean;
   json: boolean;
 }
@@ -77,6 +81,7 @@ export function parseOptions(argv: string[]): LoadtestOptions | "help" {
       "slow-parent-ms": { type: "string", default: "200" },
       seed: { type: "string", default: "1" },
       ref: { type: "string" },
+      profile: { type: "string" },
       quick: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -120,6 +125,7 @@ export function parseOptions(argv: string[]): LoadtestOptions | "help" {
     slowParentMs: int("slow-parent-ms", v["slow-parent-ms"], 200, 1, 60_000),
     seed: int("seed", v.seed, 1, 0, 0xffffffff),
     ref: v.ref,
+    profile: v.profile,
     quick,
     json: v.json === true,
   };

@@ -9,6 +9,7 @@ import { type Device, Fleet, registerDevices } from "./fleet";
 import { FramePool } from "./frames";
 import type { LoadtestOptions } from "./options";
 import { measure, type PhaseResult, type PhaseSetup, perSec } from "./phase";
+import { type ProfileSummary, startProfile } from "./profile";
 import { countBar, phaseBar } from "./progress";
 import { type Reconciliation, reconcile } from "./reconcile";
 import { type Services, startServices } from "./services";
@@ -45,7 +46,7 @@ interface Run {
 }
 
 export async function runLoadtest(o: LoadtestOptions, ui: Ui, project = "."): Promise<RunResult> {
-  const services = await startServices(faultsFor(o.stress, o.slowParentMs), project);
+  const services = await startServices(faultsFor(o.stress, o.slowParentMs), project, o.profile !== undefined);
   try {
     return await run(o, ui, services);
   } finally {
@@ -144,6 +145,8 @@ async function saturate(r: Run): Promise<RunResult["saturation"]> {
     r.evictor?.start();
     const restart =
       o.stress === "restart" && round === 1 ? restartAfter(r.services, o.durationMs / 2, r.downtimes) : null;
+    const inspectorUrl = round === 1 ? r.services.fedgeInspectorUrl() : undefined;
+    const profile = inspectorUrl ? await startProfile(inspectorUrl) : null;
     const fedge = await measure(phase(r, `fedge ${round}`, "fedge", o.durationMs), async (rec) => {
       await closedLoop(r.fleet, rec, {
         durationMs: o.durationMs,
@@ -153,6 +156,7 @@ async function saturate(r: Run): Promise<RunResult["saturation"]> {
       });
       await restart;
     });
+    if (profile && o.profile) reportProfile(r, await profile.stop(o.profile), o.profile, fedge);
     await r.evictor?.stop();
     const bare = await measure(phase(r, `bare ${round}`, "bare", o.durationMs), (rec) =>
       bareLoop(r.services.bare, r.fleet.devices, r.frames, rec, {
@@ -169,6 +173,24 @@ async function saturate(r: Run): Promise<RunResult["saturation"]> {
     );
   }
   return rounds;
+}
+
+/** The profile's hottest functions, beside what workerd's CPU meter saw over the same span. */
+function reportProfile(
+  r: Run,
+  { busySamples, tickUs, hotSpots }: ProfileSummary,
+  file: string,
+  fedge: PhaseResult,
+) {
+  const jsMs = (busySamples * tickUs) / 1000;
+  r.ui.say(
+    `profile → ${file}: ${busySamples} samples with fedge's isolate running (≈ ${jsMs.toFixed(0)} ms at one ` +
+      `per ${tickUs} µs) while its workerd used ${fedge.usage.cpuMs.toFixed(0)} ms of CPU ` +
+      `for ${fedge.rec.accepted} 202s; hottest functions by self samples:`,
+  );
+  for (const h of hotSpots) {
+    r.ui.say(`  ${(100 * h.share).toFixed(1).padStart(5)}%  ${String(h.samples).padStart(6)}  ${h.location}`);
+  }
 }
 
 async function halfLoadPhase(r: Run, maxPerSec: number): Promise<RunResult["halfLoad"]> {

@@ -27,6 +27,8 @@ export interface Services {
   bareMeter: ProcessMeter;
   /** Evicts one of fedge's running Durable Objects (Miniflare's test-only eviction). */
   evict(className: string, name: string): Promise<void>;
+  /** With `inspector`: the DevTools WebSocket of the live fedge's isolate. */
+  fedgeInspectorUrl(): string | undefined;
   /** SIGKILLs fedge's workerd and starts a new one on the same storage; resolves when it answers. */
   restartFedge(): Promise<void>;
   dispose(): Promise<void>;
@@ -34,14 +36,22 @@ export interface Services {
 
 const OUTDIR = ".wrangler/loadtest";
 
-/** `project`: the fedge checkout to build and serve (--ref's export, or this one). */
-export async function startServices(faults: Faults | undefined, project = "."): Promise<Services> {
+/**
+ * `project`: the fedge checkout to build and serve (--ref's export, or this one);
+ * `inspector`: open fedge's workerd inspector (--profile).
+ */
+export async function startServices(
+  faults: Faults | undefined,
+  project = ".",
+  inspector = false,
+): Promise<Services> {
   const root = mkdtempSync(join(tmpdir(), "fedge-loadtest-"));
   const fedgeOptions: LocalServiceOptions = {
     root: project,
     outdir: OUTDIR,
     persistDir: join(root, "fedge"),
     tokenSecret: crypto.randomUUID(),
+    inspector,
     ...(faults
       ? {
           entry: fileURLToPath(new URL("./fault-entry.js", import.meta.url)),
@@ -73,6 +83,7 @@ export async function startServices(faults: Faults | undefined, project = "."): 
     bare,
     bareMeter,
     evict: (className, name) => fedge.evict(className, name),
+    fedgeInspectorUrl: () => fedge.inspectorUrl,
     restartFedge: async () => {
       const old = fedge;
       for (const pid of fedgeMeter.pids) {
