@@ -106,6 +106,11 @@ export function parseOptions(argv: string[]): LoadtestOptions | "help" {
   if (stress !== undefined && stress !== "evict" && stress !== "restart" && stress !== "slow-parent") {
     throw new OptionError(`--stress must be evict, restart or slow-parent, got "${stress}"`);
   }
+  if (v.profile !== undefined && stress === "restart") {
+    throw new OptionError(
+      "--profile cannot be used with --stress restart: the restart kills the profiled workerd",
+    );
+  }
   const devices = int("devices", v.devices, quick ? 200 : 2000, 2, 100_000);
   return {
     devices,

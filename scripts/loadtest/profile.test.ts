@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startLocalService } from "../local-service";
+import { OptionError, parseOptions } from "./options";
 import { startProfile, summarize } from "./profile";
 
 const frame = (functionName: string, url = "", lineNumber = -1) => ({
@@ -40,6 +41,14 @@ describe("summarize", () => {
       { location: "exec", samples: 3, share: 0.75 },
       { location: "seal (index.js:42)", samples: 1, share: 0.25 },
     ]);
+  });
+});
+
+describe("--profile", () => {
+  it("takes the file to write, and is refused with --stress restart (which kills the profiled workerd)", () => {
+    expect(parseOptions(["--profile", "out.cpuprofile"])).toMatchObject({ profile: "out.cpuprofile" });
+    expect(() => parseOptions(["--profile", "out.cpuprofile", "--stress", "restart"])).toThrow(OptionError);
+    expect(() => parseOptions(["--profile", "out.cpuprofile", "--stress", "restart"])).toThrow(/--profile/);
   });
 });
 
