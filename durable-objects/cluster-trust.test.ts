@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Codec } from "../shared/protocol/frame";
 import { DEFAULT_REPUTATION_CONFIG } from "../shared/trust/index";
+import { seededVector } from "../test/fixtures";
 import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust";
 
 const DIM = 32;
@@ -11,18 +12,7 @@ const policy: TrustPolicy = {
   reputation: DEFAULT_REPUTATION_CONFIG,
 };
 
-/** xorshift32 in [-1, 1). */
-function seeded(seed: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  return Float32Array.from({ length: DIM }, () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s / 0x100000000) * 2 - 1;
-  });
-}
+const seeded = (seed: number): Float32Array => seededVector(seed, DIM);
 
 function input(device: string, update: Float32Array): BatchInput {
   return {

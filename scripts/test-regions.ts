@@ -17,6 +17,7 @@ import type {
 } from "../shared/protocol/api";
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import type { Region } from "../shared/regions";
+import { seededVector } from "../test/fixtures";
 import { check, run as runChecks } from "./checks";
 import { startLocalService } from "./local-service";
 
@@ -33,21 +34,6 @@ const LATENCY = {
   defaultMs: 60,
   pairs: { "weur>enam": 40, "apac>enam": 90, "sam>enam": 60, "apac>weur": 110 },
 };
-
-/** xorshift32 values in [-1, 1): each device's update. */
-function seeded(seed: number, dim: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(dim);
-  for (let i = 0; i < dim; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s / 0x100000000) * 2 - 1;
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -137,7 +123,7 @@ async function run(fetch: (path: string, init?: RequestInit) => Promise<Response
         headers: auth,
       });
       if (answer.action !== "train") throw new Error(`${d.registration.deviceId}: told to ${answer.action}`);
-      const frame = encodeDenseF32Frame(seeded(d.seed, DIM), {
+      const frame = encodeDenseF32Frame(seededVector(d.seed, DIM), {
         baseVersion: answer.upload.baseVersion,
         sampleWeight: d.weight,
         updateId: randomUpdateId(),
@@ -201,7 +187,7 @@ async function run(fetch: (path: string, init?: RequestInit) => Promise<Response
   const weightSum = devices.reduce((s, d) => s + d.weight, 0);
   const expected = Float64Array.from(initial);
   for (const d of devices) {
-    const delta = seeded(d.seed, DIM);
+    const delta = seededVector(d.seed, DIM);
     for (let j = 0; j < DIM; j++) expected[j]! += (d.weight * delta[j]!) / weightSum;
   }
   const published = new Float32Array(

@@ -6,6 +6,9 @@ import type { AdminTaskViewBody, CheckinAnswer, Manifest, Registration } from ".
 import { encodeDenseF32Frame, randomUpdateId } from "../shared/protocol/frame";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
+import { flatModel } from "./fixtures";
+
+export { flatModel, seededVector } from "./fixtures";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const TOKEN_SECRET = "test-token-secret";
@@ -17,18 +20,6 @@ export function api(path: string, init: RequestInit = {}): Promise<Response> {
 
 export function adminHeaders(): HeadersInit {
   return { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" };
-}
-
-/** A flat model of `dim` parameters in two tensors. */
-export function flatModel(dim: number): TaskConfigInput["model"] {
-  const half = Math.floor(dim / 2);
-  return {
-    parameters: dim,
-    layout: [
-      { name: "w", shape: [half], offset: 0 },
-      { name: "b", shape: [dim - half], offset: half },
-    ],
-  };
 }
 
 export async function createTask(task: string, config: TaskConfigInput): Promise<Response> {
@@ -149,21 +140,6 @@ export async function waitForVersion(
     }
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** Deterministic test vectors. */
-export function seededVector(seed: number, dim: number): Float32Array {
-  let s = seed >>> 0 || 1;
-  const out = new Float32Array(dim);
-  for (let i = 0; i < dim; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = (s / 0x100000000) * 2 - 1;
-  }
-  return out;
 }
 
 /** The oracle: w0 + Σ nᵢxᵢ / Σ nᵢ in float64, computed independently of the service. */

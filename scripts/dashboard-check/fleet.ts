@@ -11,6 +11,7 @@
 import { encodeUpdate } from "../../shared/codecs/encoder";
 import { randomUpdateId } from "../../shared/protocol/frame";
 import type { TaskConfigInput } from "../../shared/protocol/task-config";
+import { xorshift32 } from "../../test/fixtures";
 
 export type Fetch = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -57,25 +58,12 @@ export interface FleetResult {
   errors: string[];
 }
 
-/** xorshift32: the same data on every run. */
-function generator(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
-}
-
 function gaussian(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
 const truth = (() => {
-  const random = generator(7);
+  const random = xorshift32(7);
   const w = new Float32Array(FEATURES);
   for (let i = 0; i < 16; i++)
     w[Math.floor(random() * FEATURES)] = (random() < 0.5 ? -1 : 1) * (1 + random());
@@ -145,7 +133,7 @@ export class Fleet {
         });
         if (res.status !== 201) throw new Error(`registration answered ${res.status}: ${await res.text()}`);
         const body = (await res.json()) as { token: string; task: { layoutHash: string } };
-        const random = generator(seed++);
+        const random = xorshift32(seed++);
         this.#devices.push({
           token: body.token,
           layoutHash: body.task.layoutHash,

@@ -1,6 +1,7 @@
 /** The load test's task on fedge, its regions, and the version watcher the devices listen to. */
 import { setTimeout as sleep } from "node:timers/promises";
 import { REGIONS, type Region } from "../../shared/regions";
+import { flatModel } from "../../test/fixtures";
 import type { Fleet, Transport } from "./fleet";
 import type { LoadtestOptions } from "./options";
 
@@ -11,18 +12,6 @@ export const FLUSH_SECONDS = 0.5;
 /** The coordinator's region first, then the others in the protocol's order. */
 export function pickRegions(n: number): Region[] {
   return ["enam" as const, ...REGIONS.filter((r) => r !== "enam")].slice(0, n);
-}
-
-/** A flat model of `dim` parameters in two tensors (as test/helpers.ts's flatModel). */
-function flatModel(dim: number) {
-  const half = Math.floor(dim / 2);
-  return {
-    parameters: dim,
-    layout: [
-      { name: "w", shape: [half], offset: 0 },
-      { name: "b", shape: [dim - half], offset: half },
-    ],
-  };
 }
 
 /**

@@ -1,0 +1,37 @@
+/**
+ * Test fixtures importable anywhere (no Workers-only imports): the workers tests, pure
+ * unit tests and the scripts' runners use the same models and draw the same vectors for
+ * the same seed.
+ */
+import type { TaskConfigInput } from "../shared/protocol/task-config";
+
+/** A flat model of `dim` parameters in two tensors. */
+export function flatModel(dim: number): TaskConfigInput["model"] {
+  const half = Math.floor(dim / 2);
+  return {
+    parameters: dim,
+    layout: [
+      { name: "w", shape: [half], offset: 0 },
+      { name: "b", shape: [dim - half], offset: half },
+    ],
+  };
+}
+
+/** xorshift32 (Marsaglia, 2003): values in [0, 1), the same sequence for the same seed. */
+export function xorshift32(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 0x100000000;
+  };
+}
+
+/** A vector of `dim` xorshift32 values in [-1, 1). */
+export function seededVector(seed: number, dim: number): Float32Array {
+  const random = xorshift32(seed);
+  return Float32Array.from({ length: dim }, () => random() * 2 - 1);
+}
