@@ -1,0 +1,65 @@
+/**
+ * Central differential privacy for a published version (DP-FedAvg, McMahan et al.,
+ * ICLR 2018): the round's sum of clipped updates gets N(0, (σC)²) per coordinate and is
+ * divided by a fixed denominator, the round size the task asks for, so that the step
+ * itself reveals no count. The accountant (./rdp.ts) charges each version at noise
+ * multiplier σ/b, where b is the most updates one device has in the round (each moves
+ * the sum by at most C, so the sensitivity is bC); composition adds the RDP of versions.
+ */
+import type { TaskConfig } from "../protocol/task-config";
+import { addGaussianNoise, type RandomWords } from "./gaussian";
+import { DEFAULT_ORDERS, epsilonFromRdp, sampledGaussianRdp } from "./rdp";
+
+export type CentralDp = Extract<TaskConfig["privacy"]["dp"], { kind: "central" }>;
+
+/** What the task has spent: RDP at each of DEFAULT_ORDERS, summed over its private versions. */
+export interface PrivacySpend {
+  rdp: number[];
+  versions: number;
+}
+
+export const NOTHING_SPENT: PrivacySpend = { rdp: DEFAULT_ORDERS.map(() => 0), versions: 0 };
+
+/** ε (at the task's δ) of what has been spent. */
+export function epsilonOf(dp: CentralDp, spent: PrivacySpend): number {
+  return spent.versions === 0 ? 0 : epsilonFromRdp(DEFAULT_ORDERS, spent.rdp, dp.delta).epsilon;
+}
+
+/** The spend after one more version in which one device has at most `bound` updates, and its ε. */
+export function charge(
+  dp: CentralDp,
+  spent: PrivacySpend,
+  bound: number,
+): { spent: PrivacySpend; epsilon: number } {
+  if (!(Number.isInteger(bound) && bound >= 1))
+    throw new RangeError(`bound must be an integer ≥ 1, got ${bound}`);
+  const step = sampledGaussianRdp(dp.samplingRate, dp.noiseMultiplier / bound, DEFAULT_ORDERS);
+  const next = { rdp: spent.rdp.map((r, i) => r + step[i]!), versions: spent.versions + 1 };
+  return { spent: next, epsilon: epsilonOf(dp, next) };
+}
+
+/** True when the budget has no room for one more version (with one update per device). */
+export function budgetSpent(dp: CentralDp, spent: PrivacySpend): boolean {
+  return dp.epsilonBudget !== undefined && charge(dp, spent, 1).epsilon > dp.epsilonBudget;
+}
+
+/**
+ * The updates a version is expected to hold, its fixed denominator: FedBuff's buffer
+ * size, or a synchronous round's target. A round that closes with fewer moves less.
+ */
+export function roundSize(config: TaskConfig): number {
+  return config.aggregation.mode === "async" ? config.aggregation.bufferSize : config.round.targetUpdates;
+}
+
+/** (Σ clipped updates + N(0, (σC)²)) / roundSize: the private pseudo-gradient of a version. */
+export function privateMean(
+  sum: Float32Array,
+  dp: CentralDp,
+  denominator: number,
+  random?: RandomWords,
+): Float32Array {
+  const out = Float32Array.from(sum);
+  addGaussianNoise(out, dp.noiseMultiplier * dp.clipNorm, random);
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! / denominator;
+  return out;
+}
