@@ -11,6 +11,8 @@ export interface PartialEnvelope {
   weight: number;
   /** Number of device updates inside. */
   count: number;
+  /** The most updates of any one device inside (PartialAggregate.bound in storage/aggregation-log.ts). */
+  bound: number;
   /** The newest model version the sender had seen when it sealed the batch: the round it reports on. */
   version: number;
   /**

@@ -71,6 +71,53 @@ describe("AggregationLog", () => {
     });
   });
 
+  it("bounds a batch by the most updates of one source: Σ of its inputs' bounds, the max over sources, kept across a rebuild", async () => {
+    await withStorage("log-bound", (sql) => {
+      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
+      // Device updates: a has three, b one.
+      for (const [id, source] of [
+        ["1", "a"],
+        ["2", "b"],
+        ["3", "a"],
+        ["4", "a"],
+      ] as const) {
+        log.append({ ...input(id, [1], 1), source }, 1);
+      }
+      expect(new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1).seal(2)!.bound).toBe(3);
+    });
+    await withStorage("log-bound-partials", (sql) => {
+      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
+      const partial = { weight: 1, count: 4, version: 0, ...encodeExact(Float32Array.of(1)), firstAt: 0 };
+      const metrics = emptyMetrics();
+      // Cluster c0 sends two batches with at most 2 and 1 updates of one device; c1 one with 2.
+      log.appendPartial({ ...partial, child: "c0", seq: 1, bound: 2, metrics }, 1);
+      log.appendPartial({ ...partial, child: "c1", seq: 1, bound: 2, metrics }, 1);
+      log.appendPartial({ ...partial, child: "c0", seq: 2, bound: 1, metrics }, 1);
+      expect(log.seal(2)!.bound).toBe(3);
+    });
+  });
+
+  it("adds the bound column to a log written before it existed, counting its inputs as bound 1", async () => {
+    await withStorage("log-bound-migration", (sql) => {
+      sql.exec(`CREATE TABLE log_inputs (
+        seqno INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
+        scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
+        batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB)`);
+      const one = new Uint8Array(Float32Array.of(1).buffer);
+      sql.exec(
+        "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload) VALUES ('x', 'a', ?, 1, 1, 1, 1, NULL, 0, 0, ?)",
+        Codec.DenseF32,
+        one.buffer,
+      );
+      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
+      log.append({ ...input("y", [1], 1), source: "a" }, 1);
+      const sealed = log.seal(2)!;
+      expect(sealed.bound).toBe(2);
+      expect(Array.from(sealed.sum)).toEqual([2]);
+    });
+  });
+
   it("merges a child's (child, seq) once and refuses older or repeated sequence numbers", async () => {
     await withStorage("log-partials", (sql) => {
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
@@ -79,6 +126,7 @@ describe("AggregationLog", () => {
         seq: 1,
         weight: 2,
         count: 2,
+        bound: 1,
         version: 0,
         ...encodeExact(Float32Array.of(5)),
         firstAt: 0,

@@ -38,6 +38,8 @@ export interface LogInput {
   count: number;
   /** ‖x‖₂ of the decoded payload, before scaling (Accumulator.measure). */
   norm: number;
+  /** The most updates of any one device inside (default 1: a device update; a partial's own bound). */
+  bound?: number;
   /** For a partial: when the oldest device update inside it was acknowledged (default: now). */
   firstAt?: number;
 }
@@ -58,6 +60,13 @@ export type DeadLetter = {
 export interface PartialAggregate {
   weight: number;
   count: number;
+  /**
+   * The most updates any one device has inside: per source, the sum of its inputs' bounds,
+   * maximised over sources. A device belongs to one cluster and a cluster to one region,
+   * so the rule holds at every tier; with each update clipped to C, one device moves the
+   * sum by at most bound·C (the privacy accountant's sensitivity).
+   */
+  bound: number;
   sum: Float32Array;
 }
 
@@ -76,6 +85,9 @@ interface Running {
   acc: Accumulator;
   weight: number;
   count: number;
+  /** Σ bound per source, and its maximum. */
+  perSource: Map<string, number>;
+  bound: number;
   inputs: number;
   /** Σ |scaleᵢ|·‖xᵢ‖₂ ≥ ‖sum‖∞. */
   magnitude: number;
@@ -122,7 +134,13 @@ export class AggregationLog {
       seqno INTEGER PRIMARY KEY AUTOINCREMENT,
       id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
       scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
-      batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB)`);
+      batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB,
+      bound INTEGER NOT NULL DEFAULT 1)`);
+    // Logs written before bounds were kept: every input then was one update per source or a partial of them.
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log_inputs')").toArray();
+    if (!columns.some((c) => c.name === "bound")) {
+      sql.exec("ALTER TABLE log_inputs ADD COLUMN bound INTEGER NOT NULL DEFAULT 1");
+    }
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);
@@ -202,7 +220,7 @@ export class AggregationLog {
     // A payload that fits a row is stored in it: one row written, and one deleted, per input.
     const inline = input.payload.byteLength <= CHUNK_BYTES;
     this.#sql.exec(
-      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload, bound) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
       input.id,
       input.source,
       input.codec,
@@ -213,9 +231,14 @@ export class AggregationLog {
       now,
       input.firstAt ?? now,
       inline ? ownBuffer(input.payload) : null,
+      input.bound ?? 1,
     );
     if (!inline) this.#blobs.put(`log:${input.id}`, input.payload);
-    addTo(this.#open, input.codec, input.payload, { ...input, firstAt: input.firstAt ?? now });
+    addTo(this.#open, input.codec, input.payload, {
+      ...input,
+      bound: input.bound ?? 1,
+      firstAt: input.firstAt ?? now,
+    });
     this.#openSince ??= now;
   }
 
@@ -246,6 +269,7 @@ export class AggregationLog {
         scale: 1,
         weight: envelope.weight,
         count: envelope.count,
+        bound: envelope.bound,
         norm: this.measure(codec, payload),
       },
       now,
@@ -280,6 +304,7 @@ export class AggregationLog {
       attempts: s.attempts,
       weight: s.weight,
       count: s.count,
+      bound: s.bound,
       sum: s.acc.snapshot(),
       firstAt: s.firstAt,
       bytes: s.bytes,
@@ -417,7 +442,17 @@ export class AggregationLog {
     const acc = this.#spare ?? this.#backend.createAccumulator(this.#dim);
     this.#spare = null;
     acc.reset();
-    return { acc, weight: 0, count: 0, inputs: 0, magnitude: 0, firstAt: Number.POSITIVE_INFINITY, bytes: 0 };
+    return {
+      acc,
+      weight: 0,
+      count: 0,
+      perSource: new Map(),
+      bound: 0,
+      inputs: 0,
+      magnitude: 0,
+      firstAt: Number.POSITIVE_INFINITY,
+      bytes: 0,
+    };
   }
 
   #rebuild(): void {
@@ -437,6 +472,8 @@ export class AggregationLog {
     }
     const rows = this.#sql.exec<{
       id: string;
+      source: string;
+      bound: number;
       codec: number;
       scale: number;
       weight: number;
@@ -447,7 +484,7 @@ export class AggregationLog {
       first_at: number;
       payload: ArrayBuffer | null;
     }>(
-      "SELECT id, codec, scale, weight, count, norm, batch, received_at, first_at, payload FROM log_inputs ORDER BY seqno",
+      "SELECT id, source, bound, codec, scale, weight, count, norm, batch, received_at, first_at, payload FROM log_inputs ORDER BY seqno",
     );
     for (const row of rows) {
       const payload = row.payload ? new Uint8Array(row.payload) : this.#blobs.get(`log:${row.id}`);
@@ -472,9 +509,20 @@ function addTo(
   r: Running,
   codec: number,
   payload: Uint8Array,
-  input: { scale: number; weight: number; count: number; norm: number; firstAt: number },
+  input: {
+    source: string;
+    bound: number;
+    scale: number;
+    weight: number;
+    count: number;
+    norm: number;
+    firstAt: number;
+  },
 ): void {
   r.firstAt = Math.min(r.firstAt, input.firstAt);
+  const fromSource = (r.perSource.get(input.source) ?? 0) + input.bound;
+  r.perSource.set(input.source, fromSource);
+  r.bound = Math.max(r.bound, fromSource);
   r.acc.accumulate({ codec, payload }, input.scale);
   r.weight += input.weight;
   r.count += input.count;
