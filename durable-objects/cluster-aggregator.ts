@@ -31,6 +31,8 @@ export interface ClusterIdentity extends TierIdentity {
   /** The region aggregator this cluster flushes to, as it should configure itself. */
   parent: RegionIdentity;
   clipping: ClippingConfig;
+  /** Every update counts with weight 1 whatever sample weight it claims (privacy.dp: one device, one clipped update). */
+  unitWeights: boolean;
   /** See clusters.inactiveAfterVersions in shared/protocol/task-config.ts. */
   inactiveAfterVersions: number;
   /** The task's target cluster size (flow control sizes its minimum backlog from it). */
@@ -267,7 +269,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       }
       const norm = log.measure(update.codec, update.payload);
       const clip = clipFactor(norm, clipBound(id.clipping, this.#recentNorms()));
-      const scale = update.sampleWeight * stalenessWeight(id.staleness, staleness) * clip;
+      const weight = id.unitWeights ? 1 : update.sampleWeight;
+      const scale = weight * stalenessWeight(id.staleness, staleness) * clip;
       const m = this.metrics();
       const receipt = await this.commit(id, (log, now) => {
         sql.exec("INSERT INTO receipts (key, received_at) VALUES (?, ?)", key, now);
@@ -284,7 +287,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
             codec: update.codec,
             payload: update.payload,
             scale,
-            weight: update.sampleWeight,
+            weight,
             count: 1,
             norm,
           },

@@ -16,6 +16,16 @@ import { FedgeError } from "../shared/errors";
 import { emptyMetrics, type MetricSet, merge } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
 import { initialWeights } from "../shared/model-init";
+import {
+  budgetSpent,
+  type CentralDp,
+  charge,
+  epsilonOf,
+  NOTHING_SPENT,
+  type PrivacySpend,
+  privateMean,
+  roundSize,
+} from "../shared/privacy/central-dp";
 import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
 import { attempt, fail, ok, type Result } from "../shared/result";
@@ -38,6 +48,7 @@ import {
   MONITORED_VERSIONS,
   type ModelManifest,
   type MonitoringSnapshot,
+  type PrivacyView,
   type RoundState,
   type TaskRecord,
   type TaskView,
@@ -277,9 +288,25 @@ export class Coordinator extends DurableObject<Env> {
     const current = await this.#currentWeights(task, model);
     const optimizer = createOptimizer(task.config.optimizer);
     const { meta, blobs } = this.#open();
+    const dp = task.config.privacy.dp;
+    let privacy: { spent: PrivacySpend; epsilon: number; noiseMultiplier: number; bound: number } | null =
+      null;
+    let delta: Float32Array;
+    if (dp.kind === "central") {
+      const charged = charge(dp, this.#privacySpend(), batch.bound);
+      if (dp.epsilonBudget !== undefined && charged.epsilon > dp.epsilonBudget) {
+        return fail(
+          "privacy_budget_spent",
+          `publishing round ${round.round} would take ε to ${charged.epsilon.toFixed(3)} (δ = ${dp.delta}), past the budget ${dp.epsilonBudget}; the model stays at version ${model.version}`,
+        );
+      }
+      privacy = { ...charged, noiseMultiplier: dp.noiseMultiplier, bound: batch.bound };
+      delta = privateMean(batch.sum, dp, roundSize(task.config));
+    } else {
+      // A round whose every update was given weight 0 (all flagged by the clusters' detectors) moves nothing.
+      delta = batch.weight > 0 ? pseudoGradient(batch) : new Float32Array(current.length);
+    }
     const state = loadOptimizerState(meta, blobs, optimizer, current.length);
-    // A round whose every update was given weight 0 (all flagged by the clusters' detectors) moves nothing.
-    const delta = batch.weight > 0 ? pseudoGradient(batch) : new Float32Array(current.length);
     const next = optimizer.apply(current, delta, state);
     const bad = next.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
@@ -301,7 +328,8 @@ export class Coordinator extends DurableObject<Env> {
     );
     return ok(() => {
       saveOptimizerState(meta, blobs, optimizer, state);
-      this.#commitVersion(task, manifest, round, batch.weight, now, null);
+      if (privacy) meta.set("privacy", privacy.spent);
+      this.#commitVersion(task, manifest, round, batch.weight, now, null, privacy ?? undefined);
       this.#weights = { version, values: next };
       const m = this.#metrics();
       record(m, "fedge_stage_duration_seconds", (now - started) / 1000, { stage: "coordinator_apply" });
@@ -327,6 +355,7 @@ export class Coordinator extends DurableObject<Env> {
     weight: number,
     now: number,
     rollbackOf: number | null,
+    privacy?: { epsilon: number; noiseMultiplier: number; bound: number },
   ): void {
     const { meta, records } = this.#open();
     meta.set("model", manifest);
@@ -339,6 +368,15 @@ export class Coordinator extends DurableObject<Env> {
       openedAt: round.openedAt,
       createdAt: now,
       rollbackOf,
+      ...(privacy
+        ? {
+            privacy: {
+              epsilon: privacy.epsilon,
+              noiseMultiplier: privacy.noiseMultiplier,
+              bound: privacy.bound,
+            },
+          }
+        : {}),
     });
   }
 
@@ -423,6 +461,23 @@ export class Coordinator extends DurableObject<Env> {
         kind: task.config.optimizer.kind,
         step: this.#open().meta.get<{ step: number }>("optimizer")?.step ?? 0,
       },
+      privacy: task.config.privacy.dp.kind === "central" ? this.#privacyView(task.config.privacy.dp) : null,
+    };
+  }
+
+  /** What the task has spent on privacy: the RDP of its noisy versions so far. */
+  #privacySpend(): PrivacySpend {
+    return this.#open().meta.get<PrivacySpend>("privacy") ?? NOTHING_SPENT;
+  }
+
+  #privacyView(dp: CentralDp): PrivacyView {
+    const spent = this.#privacySpend();
+    return {
+      epsilon: epsilonOf(dp, spent),
+      delta: dp.delta,
+      budget: dp.epsilonBudget ?? null,
+      spent: budgetSpent(dp, spent),
+      versions: spent.versions,
     };
   }
 

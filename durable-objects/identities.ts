@@ -4,6 +4,7 @@
  * so every tier configures itself from the messages it gets: there is no configuration
  * step that can fail on its own and leave a tier unconfigured.
  */
+import type { ClippingConfig } from "../shared/aggregation/clipping";
 import { type TaskConfig, tierWaits } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
 import { DEFAULT_REPUTATION_CONFIG } from "../shared/trust/index";
@@ -37,12 +38,19 @@ export function clusterIdentity(
     coordinatorRegion: config.placement.coordinatorRegion,
     parent: regionIdentity(task, config, region),
     clusterSize: config.clusters.targetSize,
-    clipping: config.limits.clipping,
+    clipping: clipping(config),
+    unitWeights: config.privacy.dp.kind !== "off",
     inactiveAfterVersions: config.clusters.inactiveAfterVersions,
     maxStaleness: config.staleness.maxStaleness,
     staleness: config.staleness.weight,
     trust: trustPolicy(config),
   };
+}
+
+/** The cluster's clipping: the task's limits, or a fixed bound at privacy.dp's clipNorm. */
+function clipping(config: TaskConfig): ClippingConfig {
+  const dp = config.privacy.dp;
+  return dp.kind === "off" ? config.limits.clipping : { kind: "fixed", maxNorm: dp.clipNorm };
 }
 
 export function trustPolicy(config: TaskConfig): TrustPolicy {

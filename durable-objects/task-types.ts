@@ -55,6 +55,18 @@ export interface TaskView {
   model: ModelManifest;
   round: RoundState & { updates: number; publishing: boolean };
   optimizer: { kind: string; step: number };
+  /** With privacy.dp: ε spent at the task's δ, and whether the budget has room for another version. */
+  privacy: PrivacyView | null;
+}
+
+export interface PrivacyView {
+  epsilon: number;
+  delta: number;
+  budget: number | null;
+  /** No further version fits the budget: check-ins and uploads are refused (privacy_budget_spent). */
+  spent: boolean;
+  /** Versions published with noise. */
+  versions: number;
 }
 
 export interface VersionEvaluation {
@@ -74,6 +86,8 @@ export interface VersionRecord {
   weight: number;
   createdAt: string;
   rollbackOf: number | null;
+  /** With privacy.dp: ε spent by the task once this version was published. */
+  epsilon: number | null;
 }
 
 /** A batch that a tier dead-lettered: its parent refused it for good (docs/architecture.md#dead-letters). */

@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   not_assigned: 409,
   duplicate_contribution: 409,
   duplicate_evaluation: 409,
+  privacy_budget_spent: 409,
   payload_too_large: 413,
   rate_limited: 429,
   window_full: 429,

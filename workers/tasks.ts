@@ -63,6 +63,20 @@ export function rememberTask(view: TaskView): void {
 export const maxUploadBytes = (view: TaskView): number =>
   FRAME_HEADER_BYTES + maxPayloadBytes(view.task.config.model.parameters);
 
+/**
+ * 409 privacy_budget_spent once the task's privacy budget has no room for another version:
+ * training more would only produce updates that can never be published.
+ */
+export function requirePrivacyBudget(view: TaskView): void {
+  const p = view.privacy;
+  if (p?.spent) {
+    throw new FedgeError(
+      "privacy_budget_spent",
+      `task "${view.task.id}" has spent its privacy budget (ε = ${p.epsilon.toFixed(3)} of ${p.budget} at δ = ${p.delta}, after ${p.versions} versions); it publishes no further versions`,
+    );
+  }
+}
+
 /** 400 for a `:task` that cannot name a task, before anything else looks at it. */
 export const requireTaskId = createMiddleware<AppEnv>(async (c, next) => {
   const id = c.req.param("task") ?? "";

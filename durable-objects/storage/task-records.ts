@@ -13,6 +13,8 @@ export class TaskRecords {
     sql.exec(`CREATE TABLE IF NOT EXISTS versions (
       version INTEGER PRIMARY KEY, round INTEGER NOT NULL, updates INTEGER NOT NULL, weight REAL NOT NULL,
       opened_at INTEGER NOT NULL, created_at INTEGER NOT NULL, rollback_of INTEGER)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS version_privacy (
+      version INTEGER PRIMARY KEY, epsilon REAL NOT NULL, noise_multiplier REAL NOT NULL, bound INTEGER NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
       tier TEXT NOT NULL, seq INTEGER NOT NULL, updates INTEGER NOT NULL, sources TEXT NOT NULL,
       code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (tier, seq))`);
@@ -26,6 +28,8 @@ export class TaskRecords {
     openedAt: number;
     createdAt: number;
     rollbackOf: number | null;
+    /** For a version published with noise: ε spent once it is out, σ and the round's bound. */
+    privacy?: { epsilon: number; noiseMultiplier: number; bound: number };
   }): void {
     this.#sql.exec(
       "INSERT INTO versions (version, round, updates, weight, opened_at, created_at, rollback_of) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -37,6 +41,15 @@ export class TaskRecords {
       v.createdAt,
       v.rollbackOf,
     );
+    if (v.privacy) {
+      this.#sql.exec(
+        "INSERT INTO version_privacy (version, epsilon, noise_multiplier, bound) VALUES (?, ?, ?, ?)",
+        v.version,
+        v.privacy.epsilon,
+        v.privacy.noiseMultiplier,
+        v.privacy.bound,
+      );
+    }
   }
 
   /** The latest `limit` versions, newest first. */
@@ -49,7 +62,12 @@ export class TaskRecords {
         weight: number;
         created_at: number;
         rollback_of: number | null;
-      }>("SELECT * FROM versions ORDER BY version DESC LIMIT ?", limit)
+        epsilon: number | null;
+      }>(
+        `SELECT v.*, p.epsilon FROM versions v LEFT JOIN version_privacy p USING (version)
+         ORDER BY v.version DESC LIMIT ?`,
+        limit,
+      )
       .toArray()
       .map((r) => ({
         version: r.version,
@@ -58,6 +76,7 @@ export class TaskRecords {
         weight: r.weight,
         createdAt: new Date(r.created_at).toISOString(),
         rollbackOf: r.rollback_of,
+        epsilon: r.epsilon,
       }));
   }
 

@@ -63,3 +63,43 @@ export function privateMean(
   for (let i = 0; i < out.length; i++) out[i] = out[i]! / denominator;
   return out;
 }
+
+/**
+ * The smallest noise multiplier (to 0.1%) with which `versions` versions at sampling rate
+ * q spend at most ε at δ, one update per device per version: what to set noiseMultiplier
+ * to for a budget that should last that many versions.
+ */
+export function calibrateNoise(o: {
+  epsilon: number;
+  delta: number;
+  samplingRate: number;
+  versions: number;
+}): number {
+  if (!(o.epsilon > 0)) throw new RangeError(`epsilon must be > 0, got ${o.epsilon}`);
+  if (!(Number.isInteger(o.versions) && o.versions >= 1))
+    throw new RangeError(`versions must be an integer ≥ 1, got ${o.versions}`);
+  const spend = (sigma: number) => {
+    const step = sampledGaussianRdp(o.samplingRate, sigma, DEFAULT_ORDERS);
+    return epsilonFromRdp(
+      DEFAULT_ORDERS,
+      step.map((r) => o.versions * r),
+      o.delta,
+    ).epsilon;
+  };
+  let [lo, hi] = [0.05, 0.05];
+  while (spend(hi) > o.epsilon) {
+    hi *= 2;
+    if (hi > 1e4)
+      throw new RangeError(
+        `no noise multiplier up to 10⁴ keeps ${o.versions} versions within ε = ${o.epsilon}`,
+      );
+  }
+  if (hi === lo) return lo;
+  lo = hi / 2;
+  while ((hi - lo) / hi > 1e-3) {
+    const mid = (lo + hi) / 2;
+    if (spend(mid) > o.epsilon) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}

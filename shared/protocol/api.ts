@@ -205,6 +205,16 @@ export const TaskViewSchema = z.strictObject({
     publishing: z.boolean(),
   }),
   optimizer: z.strictObject({ kind: z.string(), step: Count }),
+  /** With privacy.dp: ε spent at δ; `spent` once no further version fits the budget. */
+  privacy: z
+    .strictObject({
+      epsilon: z.number().nonnegative(),
+      delta: z.number(),
+      budget: z.number().nullable(),
+      spent: z.boolean(),
+      versions: Count,
+    })
+    .nullable(),
 });
 
 export const DeadLetterReportSchema = z.strictObject({
@@ -239,6 +249,8 @@ export const AdminTaskViewSchema = z.strictObject({
       weight: z.number(),
       createdAt: Timestamp,
       rollbackOf: Count.nullable(),
+      /** With privacy.dp: ε spent once this version was out. */
+      epsilon: z.number().nullable(),
     }),
   ),
   deadLetters: z.strictObject({ batches: Count, updates: Count, recent: z.array(DeadLetterReportSchema) }),

@@ -44,7 +44,29 @@ describe("task configuration", () => {
       devices: { minBatteryLevel: 0.2 },
       compression: { density: 1, bits: 32 },
       placement: { coordinatorRegion: "enam" },
+      privacy: { dp: { kind: "off" } },
     });
+  });
+
+  it("fills central DP's defaults (no amplification by sampling, δ = 1e-5) and names what it cannot work with", () => {
+    const dp = { kind: "central", clipNorm: 1, noiseMultiplier: 1 };
+    expect(parseTaskConfig({ model, privacy: { dp } }).privacy.dp).toEqual({
+      ...dp,
+      samplingRate: 1,
+      delta: 1e-5,
+    });
+    expect(problems({ model, privacy: { dp: { ...dp, clipNorm: 0 } } })).toMatch(/^privacy\.dp\.clipNorm: /);
+    expect(problems({ model, privacy: { dp: { ...dp, samplingRate: 0 } } })).toMatch(
+      /privacy\.dp\.samplingRate: /,
+    );
+    expect(
+      problems({ model, privacy: { dp }, aggregation: { mode: "sync", robust: { kind: "median" } } }),
+    ).toBe(
+      "aggregation.robust: privacy.dp needs the mean: median depends on every update of a batch, so one device's influence is not bounded by clipNorm",
+    );
+    expect(problems({ model, privacy: { dp }, trust: { detect: true } })).toMatch(
+      /^trust\.detect: privacy\.dp needs detect off/,
+    );
   });
 
   it("names the limits that are out of range: a zero maximum weight, a clip bound ≤ 0, minHistory above window", () => {

@@ -219,32 +219,82 @@ const Devices = z.strictObject({
   minBatteryLevel: z.number().min(0).max(1).default(0.2),
 });
 
+/**
+ * Differential privacy at the coordinator (docs/architecture.md#privacy): every update is
+ * clipped at its cluster to L2 norm clipNorm and counted with weight 1, and each published
+ * version adds N(0, (noiseMultiplier · clipNorm)²) to every coordinate of the round's sum
+ * (DP-FedAvg, McMahan et al., ICLR 2018). A Rényi-DP accountant reports ε for delta after
+ * every version; with epsilonBudget, no version is published past it.
+ */
+const Dp = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("off") }),
+  z.strictObject({
+    kind: z.literal("central"),
+    /** C: each device update is scaled to at most this L2 norm. */
+    clipNorm: z.number().positive().max(1e6),
+    /** σ: the noise's standard deviation over C. */
+    noiseMultiplier: z.number().positive().max(1_000),
+    /**
+     * q: the chance that a given device's update is in a given version, as the accountant
+     * assumes. 1 (the default) claims no amplification by sampling; a smaller value is
+     * only sound if participation is random (each device independently, at rate q).
+     */
+    samplingRate: z.number().gt(0).max(1).default(1),
+    delta: z.number().gt(0).max(0.1).default(1e-5),
+    /** No version is published that would take ε past this; devices are then refused (privacy_budget_spent). */
+    epsilonBudget: z.number().positive().max(1e6).optional(),
+  }),
+]);
+
+const Privacy = z.strictObject({ dp: Dp.default({ kind: "off" }) });
+
 const Placement = z.strictObject({
   coordinatorRegion: z.enum(REGIONS).default("enam"),
 });
 
-export const TaskConfigSchema = z.strictObject({
-  model: ModelSpec,
-  optimizer: Optimizer.default({ kind: "fedavg", serverLearningRate: 1 }),
-  aggregation: Aggregation.default({ mode: "sync", robust: { kind: "mean" } }),
-  staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
-  round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
-  clusters: Clusters.default({ targetSize: 10, inactiveAfterVersions: 1 }),
-  trust: Trust.default({
-    detect: false,
-    minMsPerExample: 0,
-    reputationHalfLifeHours: 24,
-    quarantineBelow: 0.3,
-    quarantineMinutes: 60,
-  }),
-  limits: Limits.default({
-    maxSampleWeight: 100_000,
-    clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },
-  }),
-  devices: Devices.default({ minBatteryLevel: 0.2 }),
-  compression: Compression.default({ density: 1, bits: 32 }),
-  placement: Placement.default({ coordinatorRegion: "enam" }),
-});
+export const TaskConfigSchema = z
+  .strictObject({
+    model: ModelSpec,
+    optimizer: Optimizer.default({ kind: "fedavg", serverLearningRate: 1 }),
+    aggregation: Aggregation.default({ mode: "sync", robust: { kind: "mean" } }),
+    staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
+    round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
+    clusters: Clusters.default({ targetSize: 10, inactiveAfterVersions: 1 }),
+    trust: Trust.default({
+      detect: false,
+      minMsPerExample: 0,
+      reputationHalfLifeHours: 24,
+      quarantineBelow: 0.3,
+      quarantineMinutes: 60,
+    }),
+    limits: Limits.default({
+      maxSampleWeight: 100_000,
+      clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },
+    }),
+    devices: Devices.default({ minBatteryLevel: 0.2 }),
+    compression: Compression.default({ density: 1, bits: 32 }),
+    placement: Placement.default({ coordinatorRegion: "enam" }),
+    privacy: Privacy.default({ dp: { kind: "off" } }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.privacy.dp.kind === "off") return;
+    // A device's influence on a version must be its clipped update and nothing more.
+    if (config.aggregation.robust.kind !== "mean") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["aggregation", "robust"],
+        message: `privacy.dp needs the mean: ${config.aggregation.robust.kind} depends on every update of a batch, so one device's influence is not bounded by clipNorm`,
+      });
+    }
+    if (config.trust.detect) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["trust", "detect"],
+        message:
+          "privacy.dp needs detect off: flagging one update as an outlier depends on the others, so one device's influence is not bounded by clipNorm",
+      });
+    }
+  });
 
 export type TaskConfigInput = z.input<typeof TaskConfigSchema>;
 export type TaskConfig = z.output<typeof TaskConfigSchema>;
@@ -287,7 +337,8 @@ export async function layoutHash(layout: TensorLayout): Promise<string> {
 
 /**
  * What cannot change once a task exists: the model (its size, layout and initial
- * weights) and where its coordinator lives. Returns the first difference, or null.
+ * weights), where its coordinator lives, and whether it is differentially private.
+ * Returns the first difference, or null.
  */
 export function immutableChange(
   before: TaskConfig,
@@ -299,6 +350,8 @@ export function immutableChange(
   if (JSON.stringify(before.model.init) !== JSON.stringify(after.model.init)) return "model.init";
   if (before.placement.coordinatorRegion !== after.placement.coordinatorRegion)
     return "placement.coordinatorRegion";
+  // Versions published without noise cannot be accounted for later, nor noisy ones forgotten.
+  if (before.privacy.dp.kind !== after.privacy.dp.kind) return "privacy.dp.kind";
   return null;
 }
 

@@ -19,7 +19,7 @@ import { type DeviceClaims, issueDeviceToken, requireDevice, TOKEN_RENEW_WITHIN_
 import { readJson } from "../body";
 import { requestRegion } from "../region";
 import { tokenSecret } from "../secrets";
-import { loadTask, maxUploadBytes } from "../tasks";
+import { loadTask, maxUploadBytes, requirePrivacyBudget } from "../tasks";
 import { parseBody } from "../validate";
 
 export const devices = new Hono<AppEnv>();
@@ -72,6 +72,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     throw new FedgeError("forbidden", `device token belongs to ${device.sub}, not ${body.deviceId}`);
   }
   const view = await loadTask(c.env, device.task);
+  requirePrivacyBudget(view);
   const config = view.task.config;
   const cluster = clusterStub(c.env, device.task, device.region, device.cluster);
   const decision = unwrap(

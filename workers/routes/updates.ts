@@ -13,7 +13,7 @@ import { admitUpload } from "../admission";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
 import { requireOctetStream } from "../body";
-import { loadTask } from "../tasks";
+import { loadTask, requirePrivacyBudget } from "../tasks";
 
 export const updates = new Hono<AppEnv>();
 
@@ -48,6 +48,7 @@ updates.post("/:task/updates", requireDevice, pointPerUpload, async (c) => {
       `frame layout hash ${h.layoutHash} ≠ task's ${view.task.layoutHash}; download the current model`,
     );
   }
+  requirePrivacyBudget(view);
   const maxWeight = view.task.config.limits.maxSampleWeight;
   if (h.sampleWeight > maxWeight) {
     throw new FedgeError(
