@@ -15,7 +15,7 @@ import { count, record } from "../shared/metrics/record";
 import type { CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
 import { type ReputationState, reputationOf } from "../shared/trust/index";
-import { ClusterFlow } from "./cluster-flow";
+import { ClusterFlow, FLOW } from "./cluster-flow";
 import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { RegionIdentity } from "./region-aggregator";
@@ -290,6 +290,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
             weight,
             count: 1,
             norm,
+            // Counted per device only where privacy is accounted for: the counts ride up the tree.
+            devices: id.unitWeights ? { [update.device]: 1 } : undefined,
           },
           now,
         );
@@ -468,7 +470,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   }
 
   #flow(id: ClusterIdentity): ClusterFlow {
-    this.#flowControl ??= new ClusterFlow(id.clusterSize, Date.now());
+    this.#flowControl ??= new ClusterFlow(
+      id.clusterSize,
+      Date.now(),
+      Math.random,
+      id.unitWeights ? 1 : FLOW.window,
+    );
     return this.#flowControl;
   }
 

@@ -54,6 +54,16 @@ describe("flow control at a cluster", () => {
     expect(flow.credits(FLOW.window + 2)).toBe(0);
   });
 
+  it("holds a device of a task with privacy.dp to one update in flight (window 1), with credits to match", () => {
+    const flow = new ClusterFlow(10, T0, half, 1);
+    expect(flow.admit("d", 100, calm, T0)).toBeNull();
+    expect(flow.admit("d", 100, { ...calm, inFlight: 1 }, T0)).toMatchObject({
+      code: "window_full",
+      message: expect.stringContaining("its window is 1"),
+    });
+    expect([flow.credits(0), flow.credits(1)]).toEqual([1, 0]);
+  });
+
   it("keeps a greedy device to its fair share of bytes while quiet ones always get theirs", () => {
     // Capacity C per second. Three quiet devices send C/4 once a second; a greedy one sends
     // C/2 twice a second (its full rate): demand 3C/4 + C against C, so max-min gives the

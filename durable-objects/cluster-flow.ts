@@ -42,7 +42,7 @@ import type { ErrorCode } from "../shared/errors";
 export const FLOW = {
   /** Target queueing delay W for accepted updates, and the longest a request may have waited to get here. */
   maxDelayMs: 1000,
-  /** Updates in flight per device. */
+  /** Updates in flight per device (1 with privacy.dp: see ClusterFlow's constructor). */
   window: 4,
   /** Per-device upload rate, per second: the ceiling, the floor, and the linear growth per second while clear. */
   aimd: { maxRate: 2, minRate: 0.05, increasePerSecond: 0.1, decreaseFactor: 0.5 },
@@ -67,6 +67,7 @@ export interface UploadLoad {
 
 export class ClusterFlow {
   readonly #minBacklog: number;
+  readonly #window: number;
   readonly #random: () => number;
   #drain: DrainState;
   #drainedBytes: DrainState;
@@ -74,9 +75,20 @@ export class ClusterFlow {
   #gcra = new Map<string, GcraState>();
   #budget: FairBudgetState | undefined;
 
-  constructor(clusterSize: number, now: number, random: () => number = Math.random) {
+  /**
+   * `window` is the updates one device may have in flight here. A task with privacy.dp
+   * takes 1: a device's next update waits until its last one has gone up, so that no batch
+   * of this cluster holds two of its updates (each costs privacy: central-dp.ts).
+   */
+  constructor(
+    clusterSize: number,
+    now: number,
+    random: () => number = Math.random,
+    window: number = FLOW.window,
+  ) {
     // A cluster must always be able to hold a round from each member plus the batch in flight.
     this.#minBacklog = 2 * clusterSize;
+    this.#window = window;
     this.#random = random;
     this.#drain = drainStart(now);
     this.#drainedBytes = drainStart(now);
@@ -116,10 +128,10 @@ export class ClusterFlow {
         retryAfterSeconds: 1 + Math.floor(this.#random() * Math.ceil(load.queuedMs / 1000 + 1)),
       };
     }
-    if (load.inFlight >= FLOW.window) {
+    if (load.inFlight >= this.#window) {
       return {
         code: "window_full",
-        message: `this device has ${load.inFlight} updates in flight, its window is ${FLOW.window}; check in for credits once they are aggregated`,
+        message: `this device has ${load.inFlight} updates in flight, its window is ${this.#window}; check in for credits once they are aggregated`,
         retryAfterSeconds: 1 + Math.floor(this.#random() * 2),
       };
     }
@@ -159,7 +171,7 @@ export class ClusterFlow {
 
   /** Credits for a device with `inFlight` updates in flight. */
   credits(inFlight: number): number {
-    return Math.max(0, FLOW.window - inFlight);
+    return Math.max(0, this.#window - inFlight);
   }
 
   /** Extra seconds a device told to come back waits, so members' check-ins spread (pace steering). */

@@ -293,14 +293,18 @@ export class Coordinator extends DurableObject<Env> {
       null;
     let delta: Float32Array;
     if (dp.kind === "central") {
-      const charged = charge(dp, this.#privacySpend(), batch.bound);
+      // The most updates one device has in the round; without counts, as if all were one device's.
+      const bound = batch.devices
+        ? Object.values(batch.devices).reduce((m, n) => Math.max(m, n), 1)
+        : batch.count;
+      const charged = charge(dp, this.#privacySpend(), bound);
       if (dp.epsilonBudget !== undefined && charged.epsilon > dp.epsilonBudget) {
         return fail(
           "privacy_budget_spent",
           `publishing round ${round.round} would take ε to ${charged.epsilon.toFixed(3)} (δ = ${dp.delta}), past the budget ${dp.epsilonBudget}; the model stays at version ${model.version}`,
         );
       }
-      privacy = { ...charged, noiseMultiplier: dp.noiseMultiplier, bound: batch.bound };
+      privacy = { ...charged, noiseMultiplier: dp.noiseMultiplier, bound };
       delta = privateMean(batch.sum, dp, roundSize(task.config));
     } else {
       // A round whose every update was given weight 0 (all flagged by the clusters' detectors) moves nothing.

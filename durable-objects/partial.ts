@@ -1,5 +1,6 @@
 import type { MetricSet } from "../shared/metrics/metric-set";
 import type { CodecId } from "../shared/protocol/frame";
+import type { DeviceCounts } from "./storage/aggregation-log";
 
 /** What one tier sends its parent when it flushes, and what comes back. */
 export interface PartialEnvelope {
@@ -11,8 +12,8 @@ export interface PartialEnvelope {
   weight: number;
   /** Number of device updates inside. */
   count: number;
-  /** The most updates of any one device inside (PartialAggregate.bound in storage/aggregation-log.ts). */
-  bound: number;
+  /** Updates per device inside, for a task that accounts for privacy (PartialAggregate.devices in storage/aggregation-log.ts). */
+  devices: DeviceCounts | null;
   /** The newest model version the sender had seen when it sealed the batch: the round it reports on. */
   version: number;
   /**

@@ -175,7 +175,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
           seq: batch.seq,
           weight,
           count: batch.count,
-          bound: batch.bound,
+          devices: batch.devices,
           version: this.newestVersion() ?? 0,
           ...encodeExact(sum),
           firstAt: batch.firstAt,

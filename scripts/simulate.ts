@@ -14,6 +14,7 @@ import { loadSpamAssassin } from "../sdk/spam/dataset.node.js";
 import { featurize } from "../sdk/spam/features";
 import type { ModelKind, SpamModel } from "../sdk/spam/model";
 import { partitionByLabel } from "../sdk/spam/partition";
+import { calibrateNoise } from "../shared/privacy/central-dp";
 import { plotSvg } from "./simulate/plot";
 import { type RunResult, runFederated } from "./simulate/run";
 
@@ -34,6 +35,13 @@ training on the same split.
   --max-staleness N    refuse updates more than N versions old (default 20)
   --offline P          per-tick probability that an online device drops off mid-round (default
                        0.15; with a 0.35 chance per tick of coming back, ~30% are offline)
+  --dp                 train twice, without and with central differential privacy (the
+                       compressed run, or the dense one with --only dense): clip to --clip,
+                       noise calibrated so that --versions versions spend --epsilon at --delta,
+                       sampling rate --buffer / --devices, and that budget set on the task
+  --epsilon E          the DP run's privacy budget (default 8)
+  --delta D            the DP run's δ (default 1e-5)
+  --clip C             the DP run's L2 clipping norm (default 1)
   --seed N             seeds the shards, the fleet and training (default 1)
   --plot FILE          where to write the SVG chart (default simulation.svg)
   --json               print one JSON object as the last line`;
@@ -51,6 +59,10 @@ const { values: opts } = parseArgs({
     "max-staleness": { type: "string", default: "20" },
     offline: { type: "string", default: "0.15" },
     seed: { type: "string", default: "1" },
+    dp: { type: "boolean" },
+    epsilon: { type: "string", default: "8" },
+    delta: { type: "string", default: "1e-5" },
+    clip: { type: "string", default: "1" },
     plot: { type: "string", default: "simulation.svg" },
     json: { type: "boolean" },
     help: { type: "boolean" },
@@ -83,6 +95,12 @@ if (opts.only !== undefined && opts.only !== "compressed" && opts.only !== "dens
   fail(`--only must be compressed or dense, got "${opts.only}"`);
 }
 const seed = intOption("seed", 0);
+const epsilon = Number(opts.epsilon);
+if (!(epsilon > 0 && epsilon <= 1e6)) fail(`--epsilon must be in (0, 10⁶], got "${opts.epsilon}"`);
+const delta = Number(opts.delta);
+if (!(delta > 0 && delta <= 0.1)) fail(`--delta must be in (0, 0.1], got "${opts.delta}"`);
+const clip = Number(opts.clip);
+if (!(clip > 0 && clip <= 1e6)) fail(`--clip must be in (0, 10⁶], got "${opts.clip}"`);
 const buckets = intOption("buckets", 2);
 const model: SpamModel = { kind: opts.model as ModelKind, buckets };
 const say = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
@@ -113,26 +131,49 @@ const common = {
   pOffline,
   say,
 };
+const compressedRun = {
+  label: `compressed: top-${100 * density}% at ${bits} bits, error feedback`,
+  compression: { density, bits: bits as 32 | 16 | 8 | 4 },
+  encoder: () => errorFeedbackEncoder(),
+};
+const denseRun = {
+  label: "dense f32",
+  compression: { density: 1, bits: 32 as const },
+  encoder: () => denseF32Encoder,
+};
 const runs: RunResult[] = [];
-if (opts.only !== "dense") {
+let dp: { noiseMultiplier: number; samplingRate: number } | null = null;
+if (opts.dp) {
+  // The same run twice, without and with central DP.
+  const base = opts.only === "dense" ? denseRun : compressedRun;
+  runs.push(await runFederated({ ...common, ...base, label: `${base.label}, not private` }));
+  // Each version holds K of the N devices' updates; the accountant takes that as sampling at K/N.
+  const samplingRate = Math.min(1, common.bufferSize / devices);
+  const noiseMultiplier = calibrateNoise({ epsilon, delta, samplingRate, versions: common.targetVersions });
+  dp = { noiseMultiplier, samplingRate };
   runs.push(
     await runFederated({
       ...common,
-      label: `compressed: top-${100 * density}% at ${bits} bits, error feedback`,
-      compression: { density, bits },
-      encoder: () => errorFeedbackEncoder(),
+      ...base,
+      label: `${base.label}, central DP: C = ${clip}, σ = ${noiseMultiplier.toFixed(3)}, q = ${samplingRate}, budget ε = ${epsilon} at δ = ${delta}`,
+      taskConfig: (config) => ({
+        ...config,
+        privacy: {
+          dp: {
+            kind: "central",
+            clipNorm: clip,
+            noiseMultiplier,
+            samplingRate,
+            delta,
+            epsilonBudget: epsilon,
+          },
+        },
+      }),
     }),
   );
-}
-if (opts.only !== "compressed") {
-  runs.push(
-    await runFederated({
-      ...common,
-      label: "dense f32",
-      compression: { density: 1, bits: 32 },
-      encoder: () => denseF32Encoder,
-    }),
-  );
+} else {
+  if (opts.only !== "dense") runs.push(await runFederated({ ...common, ...compressedRun }));
+  if (opts.only !== "compressed") runs.push(await runFederated({ ...common, ...denseRun }));
 }
 
 writeFileSync(
@@ -150,14 +191,51 @@ for (const r of runs) {
   uploaded ${(r.bytesUploaded / 1e6).toFixed(3)} MB in ${r.updatesAccepted} updates; dense f32 would be ${(r.denseBytesEquivalent / 1e6).toFixed(1)} MB (${(r.denseBytesEquivalent / r.bytesUploaded).toFixed(1)}× more)
   offline updates: ${o.made} made, ${o.applied} applied, ${o.rejectedStale} rejected as stale, ${o.lost} lost; mean staleness ${r.meanStaleness.toFixed(2)}`);
 }
-const [headline, dense] = [runs[0]!, runs.length > 1 ? runs[1] : undefined];
+const [headline, second] = [runs[0]!, runs.length > 1 ? runs[1] : undefined];
+/** Test accuracy averaged over the last five versions: steadier than the last one alone, which swings on skewed shards. */
+const lastFive = (r: RunResult) => {
+  const tail = r.points.slice(-5);
+  return tail.reduce((s, p) => s + p.accuracy, 0) / tail.length;
+};
+const dense = dp ? undefined : second;
+const privateRun = dp ? second : undefined;
+if (privateRun) {
+  say(
+    `central DP vs not private: ${(100 * (privateRun.finalAccuracy - headline.finalAccuracy)).toFixed(2)} points of final accuracy (${(100 * (lastFive(privateRun) - lastFive(headline))).toFixed(2)} over the last five versions) at ε = ${privateRun.epsilons.at(-1)?.epsilon.toFixed(3)} (δ = ${delta}) after ${privateRun.versions} versions${privateRun.budgetSpent ? "; the budget is spent" : ""}`,
+  );
+}
 if (dense) {
   say(
     `compressed vs dense: ${(100 * (headline.finalAccuracy - dense.finalAccuracy)).toFixed(2)} points of accuracy, ${(dense.bytesUploaded / headline.bytesUploaded).toFixed(1)}× fewer bytes uploaded`,
   );
 }
 say(`plot: ${opts.plot}`);
-if (opts.json) {
+if (opts.json && dp && privateRun) {
+  console.log(
+    JSON.stringify({
+      centralizedAccuracy,
+      dp: {
+        epsilon: privateRun.epsilons.at(-1)?.epsilon ?? 0,
+        delta,
+        finalAccuracy: privateRun.finalAccuracy,
+        lastFiveAccuracy: lastFive(privateRun),
+        versions: privateRun.versions,
+        budgetSpent: privateRun.budgetSpent,
+        clipNorm: clip,
+        ...dp,
+        epsilonPerVersion: privateRun.epsilons,
+      },
+      nonPrivate: {
+        finalAccuracy: headline.finalAccuracy,
+        lastFiveAccuracy: lastFive(headline),
+        versions: headline.versions,
+      },
+      compression: headline.label.startsWith("dense") ? { density: 1, bits: 32 } : { density, bits },
+      devices,
+      seconds: Math.round((performance.now() - started) / 1000),
+    }),
+  );
+} else if (opts.json) {
   const { points: _points, label: _label, ...summary } = headline;
   const denseSummary = dense
     ? { finalAccuracy: dense.finalAccuracy, bytesUploaded: dense.bytesUploaded, versions: dense.versions }

@@ -442,7 +442,7 @@ describe("10. one failure shape", () => {
         seq: 1,
         weight: 1,
         count: 1,
-        bound: 1,
+        devices: null,
         version: 0,
         ...encodeExact(new Float32Array(DIM)),
         firstAt: 0,

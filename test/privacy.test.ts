@@ -114,7 +114,7 @@ describe("central differential privacy (privacy.dp)", () => {
     }
   });
 
-  it("charges a version in which one device has b updates at σ/b: the bound rides up with the partials", async () => {
+  it("charges a version in which one device has b updates at σ/b: the devices' counts ride up with the partials", async () => {
     await createTask("dp-bound", {
       ...dpTask(),
       aggregation: { mode: "async", bufferSize: 1, flushSeconds: 0.1 },
@@ -122,9 +122,9 @@ describe("central differential privacy (privacy.dp)", () => {
     const sent = await coordinatorStub(env, "dp-bound").ingestPartial({
       child: "weur",
       seq: 1,
-      weight: 2,
-      count: 2,
-      bound: 2,
+      weight: 3,
+      count: 3,
+      devices: { a: 2, b: 1 },
       version: 0,
       ...encodeExact(new Float32Array(DIM)),
       firstAt: Date.now(),

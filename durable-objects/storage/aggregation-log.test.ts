@@ -71,34 +71,45 @@ describe("AggregationLog", () => {
     });
   });
 
-  it("bounds a batch by the most updates of one source: Σ of its inputs' bounds, the max over sources, kept across a rebuild", async () => {
-    await withStorage("log-bound", (sql) => {
+  it("counts each device's updates in a batch, merging the counts its partials carry, across a rebuild", async () => {
+    await withStorage("log-devices", (sql) => {
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
-      // Device updates: a has three, b one.
       for (const [id, source] of [
         ["1", "a"],
         ["2", "b"],
         ["3", "a"],
-        ["4", "a"],
       ] as const) {
-        log.append({ ...input(id, [1], 1), source }, 1);
+        log.append({ ...input(id, [1], 1), source, devices: { [source]: 1 } }, 1);
       }
-      expect(new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1).seal(2)!.bound).toBe(3);
+      const rebuilt = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
+      expect(rebuilt.seal(2)!.devices).toEqual({ a: 2, b: 1 });
     });
-    await withStorage("log-bound-partials", (sql) => {
+    await withStorage("log-devices-partials", (sql) => {
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
-      const partial = { weight: 1, count: 4, version: 0, ...encodeExact(Float32Array.of(1)), firstAt: 0 };
+      const partial = { weight: 1, count: 2, version: 0, ...encodeExact(Float32Array.of(1)), firstAt: 0 };
       const metrics = emptyMetrics();
-      // Cluster c0 sends two batches with at most 2 and 1 updates of one device; c1 one with 2.
-      log.appendPartial({ ...partial, child: "c0", seq: 1, bound: 2, metrics }, 1);
-      log.appendPartial({ ...partial, child: "c1", seq: 1, bound: 2, metrics }, 1);
-      log.appendPartial({ ...partial, child: "c0", seq: 2, bound: 1, metrics }, 1);
-      expect(log.seal(2)!.bound).toBe(3);
+      // Two batches of cluster c0 (device a in both) and one of c1.
+      log.appendPartial({ ...partial, child: "c0", seq: 1, devices: { a: 1, b: 1 }, metrics }, 1);
+      log.appendPartial({ ...partial, child: "c1", seq: 1, devices: { c: 2 }, metrics }, 1);
+      log.appendPartial({ ...partial, child: "c0", seq: 2, devices: { a: 1, d: 1 }, metrics }, 1);
+      expect(log.seal(2)!.devices).toEqual({ a: 2, b: 1, c: 2, d: 1 });
     });
   });
 
-  it("adds the bound column to a log written before it existed, counting its inputs as bound 1", async () => {
-    await withStorage("log-bound-migration", (sql) => {
+  it("keeps no counts for a batch in which some input had none (a task without privacy.dp)", async () => {
+    await withStorage("log-devices-untracked", (sql) => {
+      const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
+      log.append({ ...input("1", [1], 1), devices: { a: 1 } }, 1);
+      log.append(input("2", [1], 1), 1);
+      expect(log.seal(2)!.devices).toBeNull();
+      log.append(input("3", [1], 1), 3);
+      log.acknowledge(1);
+      expect(log.seal(4)!.devices).toBeNull();
+    });
+  });
+
+  it("adds the devices column to a log written before it existed; its inputs have no counts", async () => {
+    await withStorage("log-devices-migration", (sql) => {
       sql.exec(`CREATE TABLE log_inputs (
         seqno INTEGER PRIMARY KEY AUTOINCREMENT,
         id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
@@ -111,9 +122,10 @@ describe("AggregationLog", () => {
         one.buffer,
       );
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);
-      log.append({ ...input("y", [1], 1), source: "a" }, 1);
+      log.append({ ...input("y", [1], 1), devices: { a: 1 } }, 1);
       const sealed = log.seal(2)!;
-      expect(sealed.bound).toBe(2);
+      expect(sealed.devices).toBeNull();
+      expect(sealed.count).toBe(2);
       expect(Array.from(sealed.sum)).toEqual([2]);
     });
   });
@@ -126,7 +138,7 @@ describe("AggregationLog", () => {
         seq: 1,
         weight: 2,
         count: 2,
-        bound: 1,
+        devices: null,
         version: 0,
         ...encodeExact(Float32Array.of(5)),
         firstAt: 0,

@@ -38,8 +38,12 @@ export interface LogInput {
   count: number;
   /** ‖x‖₂ of the decoded payload, before scaling (Accumulator.measure). */
   norm: number;
-  /** The most updates of any one device inside (default 1: a device update; a partial's own bound). */
-  bound?: number;
+  /**
+   * How many updates each device has inside, when the task accounts for privacy
+   * (privacy.dp): `{device: 1}` for a device update, the child's counts for a partial.
+   * A batch keeps counts only while every input has them.
+   */
+  devices?: DeviceCounts | undefined;
   /** For a partial: when the oldest device update inside it was acknowledged (default: now). */
   firstAt?: number;
 }
@@ -56,17 +60,19 @@ export type DeadLetter = {
   at: number;
 };
 
+/** Device id → its updates inside a batch. */
+export type DeviceCounts = Record<string, number>;
+
 /** What a tier sends to its parent: Σ scaleᵢ·xᵢ with its total weight and update count. */
 export interface PartialAggregate {
   weight: number;
   count: number;
   /**
-   * The most updates any one device has inside: per source, the sum of its inputs' bounds,
-   * maximised over sources. A device belongs to one cluster and a cluster to one region,
-   * so the rule holds at every tier; with each update clipped to C, one device moves the
-   * sum by at most bound·C (the privacy accountant's sensitivity).
+   * How many updates each device has inside (LogInput.devices), or null when not every
+   * input said. With each update clipped to C, one device moves the sum by at most its
+   * count times C: the privacy accountant's sensitivity.
    */
-  bound: number;
+  devices: DeviceCounts | null;
   sum: Float32Array;
 }
 
@@ -85,9 +91,8 @@ interface Running {
   acc: Accumulator;
   weight: number;
   count: number;
-  /** Σ bound per source, and its maximum. */
-  perSource: Map<string, number>;
-  bound: number;
+  /** Updates per device, while every input has said (LogInput.devices). */
+  devices: Map<string, number> | null;
   inputs: number;
   /** Σ |scaleᵢ|·‖xᵢ‖₂ ≥ ‖sum‖∞. */
   magnitude: number;
@@ -135,12 +140,11 @@ export class AggregationLog {
       id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
       scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
       batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB,
-      bound INTEGER NOT NULL DEFAULT 1)`);
-    // Logs written before bounds were kept: every input then was one update per source or a partial of them.
+      devices TEXT)`);
+    // A log written before device counts were kept: its inputs have none.
     const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log_inputs')").toArray();
-    if (!columns.some((c) => c.name === "bound")) {
-      sql.exec("ALTER TABLE log_inputs ADD COLUMN bound INTEGER NOT NULL DEFAULT 1");
-    }
+    if (!columns.some((c) => c.name === "devices"))
+      sql.exec("ALTER TABLE log_inputs ADD COLUMN devices TEXT");
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);
@@ -220,7 +224,7 @@ export class AggregationLog {
     // A payload that fits a row is stored in it: one row written, and one deleted, per input.
     const inline = input.payload.byteLength <= CHUNK_BYTES;
     this.#sql.exec(
-      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload, bound) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload, devices) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
       input.id,
       input.source,
       input.codec,
@@ -231,14 +235,10 @@ export class AggregationLog {
       now,
       input.firstAt ?? now,
       inline ? ownBuffer(input.payload) : null,
-      input.bound ?? 1,
+      input.devices ? JSON.stringify(input.devices) : null,
     );
     if (!inline) this.#blobs.put(`log:${input.id}`, input.payload);
-    addTo(this.#open, input.codec, input.payload, {
-      ...input,
-      bound: input.bound ?? 1,
-      firstAt: input.firstAt ?? now,
-    });
+    addTo(this.#open, input.codec, input.payload, { ...input, firstAt: input.firstAt ?? now });
     this.#openSince ??= now;
   }
 
@@ -269,7 +269,7 @@ export class AggregationLog {
         scale: 1,
         weight: envelope.weight,
         count: envelope.count,
-        bound: envelope.bound,
+        devices: envelope.devices ?? undefined,
         norm: this.measure(codec, payload),
       },
       now,
@@ -304,7 +304,7 @@ export class AggregationLog {
       attempts: s.attempts,
       weight: s.weight,
       count: s.count,
-      bound: s.bound,
+      devices: s.devices && Object.fromEntries(s.devices),
       sum: s.acc.snapshot(),
       firstAt: s.firstAt,
       bytes: s.bytes,
@@ -446,8 +446,7 @@ export class AggregationLog {
       acc,
       weight: 0,
       count: 0,
-      perSource: new Map(),
-      bound: 0,
+      devices: new Map(),
       inputs: 0,
       magnitude: 0,
       firstAt: Number.POSITIVE_INFINITY,
@@ -472,8 +471,7 @@ export class AggregationLog {
     }
     const rows = this.#sql.exec<{
       id: string;
-      source: string;
-      bound: number;
+      devices: string | null;
       codec: number;
       scale: number;
       weight: number;
@@ -484,7 +482,7 @@ export class AggregationLog {
       first_at: number;
       payload: ArrayBuffer | null;
     }>(
-      "SELECT id, source, bound, codec, scale, weight, count, norm, batch, received_at, first_at, payload FROM log_inputs ORDER BY seqno",
+      "SELECT id, devices, codec, scale, weight, count, norm, batch, received_at, first_at, payload FROM log_inputs ORDER BY seqno",
     );
     for (const row of rows) {
       const payload = row.payload ? new Uint8Array(row.payload) : this.#blobs.get(`log:${row.id}`);
@@ -492,7 +490,8 @@ export class AggregationLog {
       const target = row.batch === null ? this.#open : this.#sealed;
       if (!target)
         throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
-      addTo(target, row.codec, payload, { ...row, firstAt: row.first_at });
+      const devices = row.devices === null ? undefined : (JSON.parse(row.devices) as DeviceCounts);
+      addTo(target, row.codec, payload, { ...row, devices, firstAt: row.first_at });
       if (row.batch === null) this.#openSince ??= row.received_at;
     }
   }
@@ -510,8 +509,7 @@ function addTo(
   codec: number,
   payload: Uint8Array,
   input: {
-    source: string;
-    bound: number;
+    devices?: DeviceCounts | undefined;
     scale: number;
     weight: number;
     count: number;
@@ -520,9 +518,9 @@ function addTo(
   },
 ): void {
   r.firstAt = Math.min(r.firstAt, input.firstAt);
-  const fromSource = (r.perSource.get(input.source) ?? 0) + input.bound;
-  r.perSource.set(input.source, fromSource);
-  r.bound = Math.max(r.bound, fromSource);
+  if (!input.devices) r.devices = null;
+  else if (r.devices)
+    for (const [d, n] of Object.entries(input.devices)) r.devices.set(d, (r.devices.get(d) ?? 0) + n);
   r.acc.accumulate({ codec, payload }, input.scale);
   r.weight += input.weight;
   r.count += input.count;

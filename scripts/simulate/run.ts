@@ -7,6 +7,7 @@ import type { Registration } from "../../sdk/core/api-types";
 import { FedgeClient } from "../../sdk/core/client";
 import type { Clock } from "../../sdk/core/clock";
 import type { UpdateEncoder } from "../../sdk/core/encoder";
+import { FedgeApiError } from "../../sdk/core/errors";
 import type { LocalTrainer } from "../../sdk/core/trainer";
 import type { FedgeEvent } from "../../sdk/core/uploader";
 import type { Example } from "../../sdk/spam/features";
@@ -58,6 +59,10 @@ export interface RunResult {
   federatedEvaluation: { version: number; reports: number; accuracy: number } | null;
   points: PlotPoint[];
   ticks: number;
+  /** With privacy.dp: ε spent once each version was out. */
+  epsilons: { version: number; epsilon: number }[];
+  /** With privacy.dp and a budget: the service refused further training. */
+  budgetSpent: boolean;
 }
 
 export async function runFederated(o: RunOptions): Promise<RunResult> {
@@ -160,14 +165,22 @@ async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
     `${"version".padEnd(9)}${"test acc".padEnd(10)}${"uploaded".padEnd(14)}${"staleness".padEnd(11)}rejected`,
   );
   let ticks = 0;
-  while (serverVersion < o.targetVersions && ticks < o.targetVersions * 20) {
+  const epsilons: RunResult["epsilons"] = [];
+  let budgetSpent = false;
+  while (serverVersion < o.targetVersions && ticks < o.targetVersions * 20 && !budgetSpent) {
     ticks += 1;
     tick(devices, fleetOptions, random);
     await Promise.all(
       fleet.map(async ({ state, client, trainer, holdout }) => {
         if (!state.online) return;
         await client.flush();
-        const round = await client.runOnce(trainer);
+        const round = await client.runOnce(trainer).catch((error: unknown) => {
+          // A task with a privacy budget refuses check-ins once no further version fits it.
+          if (!(error instanceof FedgeApiError && error.code === "privacy_budget_spent")) throw error;
+          budgetSpent = true;
+          return null;
+        });
+        if (!round) return;
         if (round.action !== "trained") return;
         drain(state, round.workScale);
         if (!round.flush.uploaded.includes(round.updateId)) offline.made.add(round.updateId);
@@ -180,8 +193,11 @@ async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
     );
     const status = (await (await service.fetch("/v1/admin/tasks/spam", { headers: admin })).json()) as {
       model: { version: number };
+      versions: { version: number; epsilon: number | null }[];
     };
     for (let v = serverVersion + 1; v <= status.model.version; v++) {
+      const epsilon = status.versions.find((r) => r.version === v)?.epsilon;
+      if (epsilon != null) epsilons.push({ version: v, epsilon });
       const accuracy = await testAccuracy(v);
       points.push({ version: v, accuracy, megabytes: traffic.uploadedBytes / 1e6 });
       const reasons =
@@ -189,7 +205,7 @@ async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
           .map(([k, n]) => `${k}:${n}`)
           .join(" ") || "-";
       o.say(
-        `${String(v).padEnd(9)}${`${(100 * accuracy).toFixed(2)}%`.padEnd(10)}${`${(traffic.uploadedBytes / 1e6).toFixed(3)} MB`.padEnd(14)}${meanOf(staleness).toFixed(2).padEnd(11)}${reasons}`,
+        `${String(v).padEnd(9)}${`${(100 * accuracy).toFixed(2)}%`.padEnd(10)}${`${(traffic.uploadedBytes / 1e6).toFixed(3)} MB`.padEnd(14)}${meanOf(staleness).toFixed(2).padEnd(11)}${reasons}${epsilon == null ? "" : `  ε ${epsilon.toFixed(3)}`}`,
       );
     }
     serverVersion = status.model.version;
@@ -230,5 +246,7 @@ async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
     federatedEvaluation: status.evaluations.at(-1) ?? null,
     points,
     ticks,
+    epsilons,
+    budgetSpent,
   };
 }

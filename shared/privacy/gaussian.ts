@@ -7,7 +7,7 @@
  */
 
 /** Fills a buffer with random 32-bit words: crypto.getRandomValues, or a seeded source in tests. */
-export type RandomWords = (words: Uint32Array) => void;
+export type RandomWords = (words: Uint32Array<ArrayBuffer>) => void;
 
 const cryptoWords: RandomWords = (words) => {
   // getRandomValues fills at most 65,536 bytes per call.
