@@ -12,7 +12,9 @@ import { type BatteryState, mayTrain, workScale } from "../shared/battery-policy
 import { FedgeError } from "../shared/errors";
 import type { MetricSet } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
-import type { CodecId } from "../shared/protocol/frame";
+import type { EncryptedShare, UnmaskShare } from "../shared/privacy/secagg/protocol";
+import { dequantize, SecAggError } from "../shared/privacy/secagg/protocol";
+import { Codec, type CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
 import { type ReputationState, reputationOf } from "../shared/trust/index";
 import { ClusterFlow, FLOW } from "./cluster-flow";
@@ -20,8 +22,10 @@ import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { RegionIdentity } from "./region-aggregator";
 import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
+import { BlobStore } from "./storage/blob-store";
 import { ClusterMembers } from "./storage/cluster-members";
 import { readWeights } from "./storage/model-store";
+import { roundName, type SecurePolicy, SecureRounds, type SecureRoundView } from "./storage/secure-rounds";
 import { clusterName, regionStub } from "./stubs";
 import { weightsKey } from "./task-types";
 import { TierAggregator, type TierIdentity } from "./tier-aggregator";
@@ -41,6 +45,8 @@ export interface ClusterIdentity extends TierIdentity {
   maxStaleness: number;
   staleness: StalenessFunction;
   trust: TrustPolicy;
+  /** privacy.secureAggregation: devices send masked inputs through secure rounds, never plain updates. */
+  secure: SecurePolicy | null;
 }
 
 export interface DeviceUpdate {
@@ -119,10 +125,14 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   readonly #trust = new ClusterTrust();
   #complete: { newest: number; settings: number; value: boolean } | null = null;
   readonly #members: ClusterMembers;
+  readonly #rounds: SecureRounds;
+  /** Secure rounds whose sum is being unmasked now (its crypto awaits; nothing may start it twice). */
+  readonly #unmasking = new Set<number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
+    this.#rounds = new SecureRounds(sql, new BlobStore(sql));
     sql.exec("CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL)");
     this.#members = new ClusterMembers(sql);
     sql.exec("CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL)");
@@ -310,6 +320,126 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     });
   }
 
+  // ---- Secure aggregation (storage/secure-rounds.ts; shared/privacy/secagg/protocol.ts) ----
+
+  /** Phase 1: a device assigned `version` advertises its two public keys. */
+  secureJoin(
+    setup: ClusterIdentity,
+    device: string,
+    version: number,
+    keys: { cPk: string; sPk: string },
+  ): Promise<Result<SecureRoundView>> {
+    return this.#secure(setup, device, version, (policy, now) => {
+      if (!this.#members.assignment(device, version)) {
+        throw new FedgeError(
+          "not_assigned",
+          `device ${device} was not assigned version ${version}; check in first`,
+        );
+      }
+      this.#rounds.join(policy, version, { device, ...keys }, this.#members.assignedCount(version), now);
+      return false;
+    });
+  }
+
+  /** Where the round stands, as the asking device needs to know it. */
+  secureView(setup: ClusterIdentity, device: string, version: number): Promise<Result<SecureRoundView>> {
+    return this.#secure(setup, device, version, () => false);
+  }
+
+  /** Phase 2: the device's encrypted shares, one for each other member of the roster. */
+  secureShares(
+    setup: ClusterIdentity,
+    device: string,
+    version: number,
+    shares: { to: string; ciphertext: string }[],
+  ): Promise<Result<SecureRoundView>> {
+    return this.#secure(setup, device, version, (policy, now) => {
+      const sent: EncryptedShare[] = shares.map((e) => ({ from: device, ...e }));
+      this.#rounds.shares(policy, version, device, sent, now);
+      return false;
+    });
+  }
+
+  /** Phase 3: the device's masked input, 4 bytes per parameter. */
+  secureMasked(
+    setup: ClusterIdentity,
+    device: string,
+    version: number,
+    words: Uint8Array,
+  ): Promise<Result<SecureRoundView>> {
+    return this.#secure(setup, device, version, (policy, now, id) => {
+      this.#rounds.masked(policy, version, device, words, id.dim, now);
+      return false;
+    });
+  }
+
+  /** Phase 4: the device's revealed shares; the last one needed unmasks the sum. */
+  secureUnmask(
+    setup: ClusterIdentity,
+    device: string,
+    version: number,
+    shares: UnmaskShare[],
+  ): Promise<Result<SecureRoundView>> {
+    return this.#secure(setup, device, version, () => this.#rounds.unmask(version, device, shares));
+  }
+
+  #secure(
+    setup: ClusterIdentity,
+    device: string,
+    version: number,
+    /** Records the call; true when the round can be unmasked now. */
+    op: (policy: SecurePolicy, now: number, id: ClusterIdentity) => boolean,
+  ): Promise<Result<SecureRoundView>> {
+    return attempt(async () => {
+      const id = this.configure(setup);
+      const policy = id.secure;
+      if (!policy) throw new FedgeError("bad_request", `task ${id.task} does not aggregate securely`);
+      const ready = this.ctx.storage.transactionSync(() => op(policy, Date.now(), id));
+      if (ready) await this.#unmask(id, version);
+      await this.admit(id); // the alarm follows the phase deadlines (housekeepingAt)
+      return this.#rounds.view(policy, version, device, Date.now(), roundName(this.selfName(id), version));
+    });
+  }
+
+  /**
+   * Unmasks a round and appends its sum to the log as one input of |U3| updates, each
+   * counted with weight 1 and the round's staleness weight; a round whose shares cannot
+   * unmask it is abandoned with the reason.
+   */
+  async #unmask(id: ClusterIdentity, version: number): Promise<void> {
+    if (this.#unmasking.has(version) || !id.secure) return;
+    this.#unmasking.add(version);
+    try {
+      let unmasked: { sum: Uint32Array; survivors: string[] };
+      try {
+        unmasked = await this.#rounds.unmaskedSum(version, id.dim, roundName(this.selfName(id), version));
+      } catch (error) {
+        if (!(error instanceof SecAggError)) throw error;
+        this.ctx.storage.transactionSync(() => this.#rounds.abandon(version, error.message));
+        return;
+      }
+      const values = dequantize(unmasked.sum, SecureRounds.scale(id.secure));
+      const payload = new Uint8Array(values.buffer);
+      const n = unmasked.survivors.length;
+      const staleness = Math.max(0, (this.newestVersion() ?? version) - version);
+      await this.commit(id, (log, now) => {
+        if (!this.#rounds.complete(version)) return;
+        const key = `secagg:${version}`;
+        const norm = log.measure(Codec.DenseF32, payload);
+        const scale = stalenessWeight(id.staleness, staleness);
+        log.append(
+          { id: key, source: key, codec: Codec.DenseF32, payload, scale, weight: n, count: n, norm },
+          now,
+        );
+        for (const device of unmasked.survivors) this.#members.contribute(device, version, key);
+        count(this.metrics(), "fedge_updates_accepted_total", {}, n);
+        this.#changed();
+      });
+    } finally {
+      this.#unmasking.delete(version);
+    }
+  }
+
   protected override selfName(id: ClusterIdentity): string {
     return clusterName(id.task, id.region, id.index);
   }
@@ -439,21 +569,30 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     }));
   }
 
-  /** Hourly while there are receipts to expire. */
+  /** Hourly while there are receipts to expire; at each secure round's phase deadline. */
   protected override housekeepingAt(_id: ClusterIdentity, now: number): number | null {
-    if (this.ctx.storage.sql.exec("SELECT 1 FROM receipts LIMIT 1").toArray().length === 0) return null;
+    const phase = this.#rounds.nextDeadline();
+    if (this.ctx.storage.sql.exec("SELECT 1 FROM receipts LIMIT 1").toArray().length === 0) return phase;
     this.#housekeptAt ??= this.meta.get<number>("housekept") ?? now;
-    return this.#housekeptAt + HOUSEKEEPING_MS;
+    const hourly = this.#housekeptAt + HOUSEKEEPING_MS;
+    return phase === null ? hourly : Math.min(phase, hourly);
   }
 
   /** Forgets receipts past the duplicate window and assignments too old to be used. */
-  protected override housekeep(id: ClusterIdentity, now: number): void {
+  protected override async housekeep(id: ClusterIdentity, now: number): Promise<void> {
     this.#housekeptAt = now;
     this.meta.set("housekept", now);
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM receipts WHERE received_at < ?", now - DUPLICATE_WINDOW_MS);
     const newest = this.newestVersion();
     if (newest !== undefined) this.#members.forgetAssignmentsBefore(newest - id.maxStaleness);
+    if (!id.secure) return;
+    const policy = id.secure;
+    const ready = this.ctx.storage.transactionSync(() => {
+      if (newest !== undefined) this.#rounds.forgetBefore(newest - id.maxStaleness);
+      return this.#rounds.due(policy, now);
+    });
+    for (const version of ready) await this.#unmask(id, version);
   }
 
   /** With detection on, the detectors follow the global model: its weights are read from R2 per version. */

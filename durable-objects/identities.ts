@@ -11,6 +11,7 @@ import { DEFAULT_REPUTATION_CONFIG } from "../shared/trust/index";
 import type { ClusterIdentity } from "./cluster-aggregator";
 import type { TrustPolicy } from "./cluster-trust";
 import type { RegionIdentity } from "./region-aggregator";
+import type { SecurePolicy } from "./storage/secure-rounds";
 
 export function regionIdentity(task: string, config: TaskConfig, region: Region): RegionIdentity {
   return {
@@ -44,6 +45,18 @@ export function clusterIdentity(
     maxStaleness: config.staleness.maxStaleness,
     staleness: config.staleness.weight,
     trust: trustPolicy(config),
+    secure: securePolicy(config),
+  };
+}
+
+function securePolicy(config: TaskConfig): SecurePolicy | null {
+  const sa = config.privacy.secureAggregation;
+  if (sa.kind === "off") return null;
+  return {
+    clipNorm: sa.clipNorm,
+    threshold: sa.threshold,
+    phaseMs: sa.phaseSeconds * 1000,
+    minMembers: sa.minMembers,
   };
 }
 

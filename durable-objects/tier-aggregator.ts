@@ -89,7 +89,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   /** Records tier-specific metrics when a batch is sealed (into `m`, which travels with it). */
   protected onSeal(_id: I, _m: MetricSet, _now: number): void {}
   /** Housekeeping run on every alarm. */
-  protected housekeep(_id: I, _now: number): void {}
+  protected housekeep(_id: I, _now: number): void | Promise<void> {}
 
   protected identity(): I | undefined {
     return this.#identity;
@@ -240,7 +240,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   override async alarm(): Promise<void> {
     const id = this.identity();
     if (!id) return;
-    this.housekeep(id, Date.now());
+    await this.housekeep(id, Date.now());
     await this.#flush(id).run();
   }
 

@@ -25,6 +25,8 @@ export const ERROR_STATUS = {
   duplicate_contribution: 409,
   duplicate_evaluation: 409,
   privacy_budget_spent: 409,
+  secure_round_closed: 409,
+  secure_round_required: 409,
   payload_too_large: 413,
   rate_limited: 429,
   window_full: 429,

@@ -10,6 +10,7 @@ import { admin } from "./routes/admin";
 import { devices } from "./routes/devices";
 import { MAX_GRAPH_BYTES, model } from "./routes/model";
 import { monitoring } from "./routes/monitoring";
+import { secure } from "./routes/secure";
 import { updates } from "./routes/updates";
 import { loadTask, maxUploadBytes, requireKnownTask, requireTaskId } from "./tasks";
 
@@ -38,6 +39,16 @@ app.post(
     "an update for this task",
   ),
 );
+// A secure round's masked input is one uint32 per parameter; its share lists, up to 1,000 members'.
+app.post(
+  "/v1/tasks/:task/secure/:version/masked",
+  limitBody(
+    async (c) => 4 * (await loadTask(c.env, c.req.param("task") ?? "")).task.config.model.parameters,
+    "a masked input for this task",
+  ),
+);
+app.post("/v1/tasks/:task/secure/:version/shares", limitBody(4 * 1024 * 1024, "secure-round shares"));
+app.post("/v1/tasks/:task/secure/:version/unmask", limitBody(1024 * 1024, "secure-round shares"));
 app.use(limitBody(MAX_JSON_BYTES));
 
 app.get("/", (c) =>
@@ -60,5 +71,6 @@ app.route("/v1/admin", admin);
 app.route("/v1/tasks", devices);
 app.route("/v1/tasks", model);
 app.route("/v1/tasks", updates);
+app.route("/v1/tasks", secure);
 app.notFound(notFound);
 app.onError(errorResponse);

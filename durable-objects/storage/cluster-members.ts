@@ -68,6 +68,13 @@ export class ClusterMembers {
       .toArray()[0];
   }
 
+  /** Devices assigned `version` at a check-in. */
+  assignedCount(version: number): number {
+    return this.#sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM assignments WHERE version = ?", version)
+      .one().n;
+  }
+
   assign(device: string, version: number, now: number): void {
     this.#sql.exec(
       "INSERT INTO assignments (device, version, assigned_at, update_key) VALUES (?, ?, ?, NULL)",

@@ -99,6 +99,18 @@ const TokenRenewal = {
   tokenExpiresAt: Timestamp.optional(),
 };
 
+/**
+ * With privacy.secureAggregation: the update goes through the cluster's secure round for
+ * the version instead of `upload.url` (docs/protocol.md#secure-aggregation).
+ */
+export const SecureRoundRefSchema = z.strictObject({
+  url: z.string(),
+  /** Clip the update to this L2 norm before quantizing and masking it. */
+  clipNorm: z.number().positive(),
+  /** Each phase waits this long for members before going on without them. */
+  phaseSeconds: z.number().positive(),
+});
+
 export const TrainAnswerSchema = z.strictObject({
   action: z.literal("train"),
   round: Count,
@@ -111,6 +123,7 @@ export const TrainAnswerSchema = z.strictObject({
     compression: CompressionHintSchema.optional(),
     /** How many updates this device may have in flight now (the server's flow-control window). */
     credits: Count.optional(),
+    secure: SecureRoundRefSchema.optional(),
   }),
   policy: TrainingPolicySchema.optional(),
   ...TokenRenewal,
@@ -128,6 +141,46 @@ export const WaitAnswerSchema = z.strictObject({
 });
 
 export const CheckinAnswerSchema = z.discriminatedUnion("action", [TrainAnswerSchema, WaitAnswerSchema]);
+
+// ---- Secure aggregation rounds (docs/protocol.md#secure-aggregation) ----
+
+const Base64Url = z.string().regex(/^[A-Za-z0-9_-]*$/);
+const Point = Base64Url.length(87); // 65 bytes: an uncompressed P-256 point
+const DeviceId = z.string().min(1).max(200);
+
+export const AdvertisementSchema = z.strictObject({ device: DeviceId, cPk: Point, sPk: Point });
+
+/** `POST /v1/tasks/:task/secure/:version/keys`: the device's two public keys. */
+export const SecureKeysSchema = z.strictObject({ cPk: Point, sPk: Point });
+
+/** `POST /v1/tasks/:task/secure/:version/shares`: one encrypted share pair for each other member. */
+export const SecureSharesSchema = z.strictObject({
+  shares: z.array(z.strictObject({ to: DeviceId, ciphertext: Base64Url.max(4096) })).max(1000),
+});
+
+/** `POST /v1/tasks/:task/secure/:version/unmask`: one revealed share for each member that shared keys. */
+export const SecureUnmaskSchema = z.strictObject({
+  shares: z
+    .array(z.strictObject({ of: DeviceId, kind: z.enum(["self", "key"]), y: Base64Url.max(64) }))
+    .max(1000),
+});
+
+/** What every secure-round call answers: the round as the asking device needs to see it. */
+export const SecureRoundViewSchema = z.strictObject({
+  version: Count,
+  /** What the round's keys, shares and masks are bound to. */
+  name: z.string(),
+  phase: z.enum(["keys", "shares", "masked", "unmask", "done", "abandoned"]),
+  deadlineAt: z.number(),
+  threshold: Count.nullable(),
+  roster: z.array(AdvertisementSchema).nullable(),
+  incoming: z.array(z.strictObject({ from: DeviceId, to: DeviceId, ciphertext: Base64Url })).nullable(),
+  survivors: z.array(DeviceId).nullable(),
+  bound: z.number(),
+  scale: z.number(),
+  member: z.boolean(),
+  reason: z.string().nullable(),
+});
 
 /** `POST /v1/tasks/:task/evaluations`. */
 export const EvaluationReportSchema = z.strictObject({
@@ -381,3 +434,4 @@ export type GraphStored = z.infer<typeof GraphStoredSchema>;
 export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
 export type ClusterView = z.infer<typeof ClusterViewSchema>;
 export type TaskStatusBody = z.infer<typeof TaskStatusSchema>;
+export type SecureRoundViewBody = z.infer<typeof SecureRoundViewSchema>;

@@ -152,6 +152,45 @@ export const OPERATIONS: readonly Operation[] = [
     request: { binary: "application/octet-stream" },
     responses: { 202: { description: "Acknowledged", schema: api.UpdateReceiptSchema } },
   },
+  {
+    method: "get",
+    path: "/v1/tasks/:task/secure/:version",
+    summary: "Where the cluster's secure round for a version stands",
+    auth: "device",
+    responses: { 200: { description: "The round", schema: api.SecureRoundViewSchema } },
+  },
+  {
+    method: "post",
+    path: "/v1/tasks/:task/secure/:version/keys",
+    summary: "Secure round, phase 1: advertise two public keys",
+    auth: "device",
+    request: { schema: api.SecureKeysSchema },
+    responses: { 202: { description: "Joined", schema: api.SecureRoundViewSchema } },
+  },
+  {
+    method: "post",
+    path: "/v1/tasks/:task/secure/:version/shares",
+    summary: "Secure round, phase 2: encrypted key and seed shares for the other members",
+    auth: "device",
+    request: { schema: api.SecureSharesSchema },
+    responses: { 202: { description: "Stored", schema: api.SecureRoundViewSchema } },
+  },
+  {
+    method: "post",
+    path: "/v1/tasks/:task/secure/:version/masked",
+    summary: "Secure round, phase 3: the masked input, 4 bytes per parameter (little-endian uint32)",
+    auth: "device",
+    request: { binary: "application/octet-stream" },
+    responses: { 202: { description: "Stored", schema: api.SecureRoundViewSchema } },
+  },
+  {
+    method: "post",
+    path: "/v1/tasks/:task/secure/:version/unmask",
+    summary: "Secure round, phase 4: one revealed share for each member that shared keys",
+    auth: "device",
+    request: { schema: api.SecureUnmaskSchema },
+    responses: { 202: { description: "Stored", schema: api.SecureRoundViewSchema } },
+  },
 ];
 
 /** Response bodies by component name; a schema inside another is a `$ref` to its component. */
@@ -170,6 +209,7 @@ const RESPONSES: Record<string, z.ZodType> = {
   EvaluationAccepted: api.EvaluationAcceptedSchema,
   Manifest: api.ManifestSchema,
   UpdateReceipt: api.UpdateReceiptSchema,
+  SecureRoundView: api.SecureRoundViewSchema,
 };
 
 /** Request bodies, as clients may send them (defaults omitted). */
@@ -179,6 +219,9 @@ const REQUESTS: Record<string, z.ZodType> = {
   RegisterRequest: api.RegisterRequestSchema,
   CheckinRequest: api.CheckinRequestSchema,
   EvaluationReport: api.EvaluationReportSchema,
+  SecureKeys: api.SecureKeysSchema,
+  SecureShares: api.SecureSharesSchema,
+  SecureUnmask: api.SecureUnmaskSchema,
 };
 
 /** OpenAPI's `{name}` for hono's `:name`. */

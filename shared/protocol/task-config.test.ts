@@ -44,7 +44,7 @@ describe("task configuration", () => {
       devices: { minBatteryLevel: 0.2 },
       compression: { density: 1, bits: 32 },
       placement: { coordinatorRegion: "enam" },
-      privacy: { dp: { kind: "off" } },
+      privacy: { dp: { kind: "off" }, secureAggregation: { kind: "off" } },
     });
   });
 

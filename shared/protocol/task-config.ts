@@ -246,7 +246,30 @@ const Dp = z.discriminatedUnion("kind", [
   }),
 ]);
 
-const Privacy = z.strictObject({ dp: Dp.default({ kind: "off" }) });
+/**
+ * Secure aggregation inside each cluster (shared/privacy/secagg; docs/architecture.md#privacy):
+ * devices mask their updates so that the cluster object learns only their sum, which it
+ * then sends up the tree as today. Each round is one model version of one cluster.
+ */
+const SecureAggregation = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("off") }),
+  z.strictObject({
+    kind: z.literal("secagg"),
+    /** Devices clip their update to this L2 norm before masking: the cluster cannot see it to clip. */
+    clipNorm: z.number().positive().max(1e6),
+    /** t, as a share of the round's roster: more than half (so no device's masks can be revealed twice), at most all. */
+    threshold: z.number().gt(0.5).max(1).default(0.6),
+    /** How long each of a round's four phases waits for its members before going on with those it has. */
+    phaseSeconds: z.number().min(1).max(3600).default(30),
+    /** A round with fewer members advertising keys is abandoned (a sum of two reveals each to the other). */
+    minMembers: z.int().min(3).max(1000).default(3),
+  }),
+]);
+
+const Privacy = z.strictObject({
+  dp: Dp.default({ kind: "off" }),
+  secureAggregation: SecureAggregation.default({ kind: "off" }),
+});
 
 const Placement = z.strictObject({
   coordinatorRegion: z.enum(REGIONS).default("enam"),
@@ -274,9 +297,28 @@ export const TaskConfigSchema = z
     devices: Devices.default({ minBatteryLevel: 0.2 }),
     compression: Compression.default({ density: 1, bits: 32 }),
     placement: Placement.default({ coordinatorRegion: "enam" }),
-    privacy: Privacy.default({ dp: { kind: "off" } }),
+    privacy: Privacy.default({ dp: { kind: "off" }, secureAggregation: { kind: "off" } }),
   })
   .superRefine((config, ctx) => {
+    if (config.privacy.secureAggregation.kind !== "off") {
+      // The cluster sees only the sum: nothing that needs the individual updates can run there.
+      const needs = (path: string[], what: string) =>
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `privacy.secureAggregation hides individual updates: ${what}`,
+        });
+      if (config.aggregation.robust.kind !== "mean")
+        needs(["aggregation", "robust"], "only the mean can aggregate a masked sum");
+      if (config.trust.detect)
+        needs(["trust", "detect"], "the detectors judge individual updates; turn detect off");
+      if (config.privacy.dp.kind !== "off")
+        needs(
+          ["privacy", "dp"],
+          "central DP with secure aggregation needs device-side noise, not yet available",
+        );
+      return;
+    }
     if (config.privacy.dp.kind === "off") return;
     // A device's influence on a version must be its clipped update and nothing more.
     if (config.aggregation.robust.kind !== "mean") {
@@ -337,7 +379,8 @@ export async function layoutHash(layout: TensorLayout): Promise<string> {
 
 /**
  * What cannot change once a task exists: the model (its size, layout and initial
- * weights), where its coordinator lives, and whether it is differentially private.
+ * weights), where its coordinator lives, and whether it is differentially private or
+ * aggregated securely.
  * Returns the first difference, or null.
  */
 export function immutableChange(
@@ -352,6 +395,8 @@ export function immutableChange(
     return "placement.coordinatorRegion";
   // Versions published without noise cannot be accounted for later, nor noisy ones forgotten.
   if (before.privacy.dp.kind !== after.privacy.dp.kind) return "privacy.dp.kind";
+  if (before.privacy.secureAggregation.kind !== after.privacy.secureAggregation.kind)
+    return "privacy.secureAggregation.kind";
   return null;
 }
 

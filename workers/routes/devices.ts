@@ -12,6 +12,7 @@ import {
   RegisterRequestSchema,
   type Registration,
 } from "../../shared/protocol/api";
+import type { TaskConfig } from "../../shared/protocol/task-config";
 import { unwrap } from "../../shared/result";
 import { limitRegistrations } from "../admission";
 import type { AppEnv } from "../app-env";
@@ -65,6 +66,19 @@ devices.post("/:task/devices", limitRegistrations, async (c) => {
   );
 });
 
+/** With privacy.secureAggregation: where the version's secure round is, and how to prepare the update. */
+function secureRef(task: string, version: number, config: TaskConfig) {
+  const sa = config.privacy.secureAggregation;
+  if (sa.kind === "off") return {};
+  return {
+    secure: {
+      url: `/v1/tasks/${task}/secure/${version}`,
+      clipNorm: sa.clipNorm,
+      phaseSeconds: sa.phaseSeconds,
+    },
+  };
+}
+
 devices.post("/:task/checkin", requireDevice, async (c) => {
   const device = c.get("device");
   const body = parseBody(CheckinRequestSchema, await readJson(c, {}));
@@ -114,6 +128,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       compression: view.task.config.compression,
       /** Uploads this device may have in flight now (window-based flow control). */
       credits: decision.credits,
+      ...secureRef(device.task, decision.version, config),
     },
     policy: { minBatteryLevel: view.task.config.devices.minBatteryLevel, workScale: decision.workScale },
     ...renewal,

@@ -49,6 +49,12 @@ updates.post("/:task/updates", requireDevice, pointPerUpload, async (c) => {
     );
   }
   requirePrivacyBudget(view);
+  if (view.task.config.privacy.secureAggregation.kind !== "off") {
+    throw new FedgeError(
+      "secure_round_required",
+      `task "${device.task}" aggregates securely: send the update through /v1/tasks/${device.task}/secure/${h.baseVersion} (the check-in's upload.secure)`,
+    );
+  }
   const maxWeight = view.task.config.limits.maxSampleWeight;
   if (h.sampleWeight > maxWeight) {
     throw new FedgeError(

@@ -1,0 +1,86 @@
+/**
+ * A device's side of its cluster's secure round for one version
+ * (shared/privacy/secagg/protocol.ts; docs/protocol.md#secure-aggregation): clip the update
+ * to the task's norm, quantize it to fixed point, and take it through the four phases,
+ * polling the round between them. The cluster learns only the sum of the members' inputs.
+ */
+import { clipFactor } from "../../shared/aggregation/clipping";
+import { quantize, SecAggClient } from "../../shared/privacy/secagg/protocol";
+import type { SecureRoundViewBody } from "../../shared/protocol/api";
+
+export type SecurePhase = SecureRoundViewBody["phase"];
+
+/** How the device reaches its round: GET the view, POST JSON or bytes to a phase's endpoint. */
+export interface SecureTransport {
+  get(url: string): Promise<SecureRoundViewBody>;
+  post(url: string, body: unknown): Promise<SecureRoundViewBody>;
+  postBytes(url: string, body: Uint8Array): Promise<SecureRoundViewBody>;
+}
+
+export type SecureOutcome =
+  /** The round unmasked a sum that holds this device's update. */
+  | { status: "aggregated"; version: number; members: number }
+  /** The round ended without this device's update: abandoned, or it went on without it. */
+  | { status: "dropped"; version: number; reason: string };
+
+export interface SecureRoundOptions {
+  device: string;
+  /** The check-in's upload.secure.url: /v1/tasks/:task/secure/:version. */
+  url: string;
+  update: Float32Array;
+  clipNorm: number;
+  transport: SecureTransport;
+  sleep: (ms: number) => Promise<void>;
+  /** Between polls of the round (default 250 ms). */
+  pollMs?: number;
+  /** For tests and simulations: leave the round after this phase, as a device that loses its link would. */
+  leaveAfter?: "keys" | "shares" | "masked";
+}
+
+const ORDER: SecurePhase[] = ["keys", "shares", "masked", "unmask", "done"];
+
+export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutcome> {
+  const pollMs = o.pollMs ?? 250;
+  let view = await o.transport.get(o.url);
+  const version = view.version;
+  const dropped = (reason: string): SecureOutcome => ({ status: "dropped", version, reason });
+  /** Polls until the round reaches `phase` (or ends); the device must still be in it. */
+  const reach = async (phase: SecurePhase) => {
+    while (ORDER.indexOf(view.phase) < ORDER.indexOf(phase) && view.phase !== "abandoned") {
+      await o.sleep(Math.max(0, Math.min(pollMs, view.deadlineAt - Date.now() + 10)));
+      view = await o.transport.get(o.url);
+    }
+    if (view.phase === "abandoned") return dropped(`the round was abandoned: ${view.reason}`);
+    if (view.phase !== phase) return dropped(`the round reached its ${view.phase} phase without this device`);
+    if (!view.member) return dropped(`the round went on to its ${phase} phase without this device`);
+    return null;
+  };
+
+  const client = await SecAggClient.start(o.device, view.name);
+  const { cPk, sPk } = client.advertisement();
+  view = await o.transport.post(`${o.url}/keys`, { cPk, sPk });
+  if (o.leaveAfter === "keys") return dropped("left after advertising keys");
+  const atShares = await reach("shares");
+  if (atShares) return atShares;
+  const shares = await client.shareKeys(view.roster ?? [], view.threshold ?? 0);
+  view = await o.transport.post(`${o.url}/shares`, {
+    shares: shares.map(({ to, ciphertext }) => ({ to, ciphertext })),
+  });
+  if (o.leaveAfter === "shares") return dropped("left after sharing keys");
+  const atMasked = await reach("masked");
+  if (atMasked) return atMasked;
+  let squares = 0;
+  for (const v of o.update) squares += v * v;
+  const norm = Math.sqrt(squares);
+  const clip = clipFactor(norm, o.clipNorm);
+  const clipped = clip < 1 ? o.update.map((v) => v * clip) : o.update;
+  const masked = await client.maskedInput(quantize(clipped, view.bound, view.scale), view.incoming ?? []);
+  view = await o.transport.postBytes(`${o.url}/masked`, new Uint8Array(masked.buffer));
+  if (o.leaveAfter === "masked") return dropped("left after sending its masked input");
+  const atUnmask = await reach("unmask");
+  if (atUnmask) return atUnmask;
+  const members = view.survivors?.length ?? 0;
+  view = await o.transport.post(`${o.url}/unmask`, { shares: client.unmask(view.survivors ?? []) });
+  const done = await reach("done");
+  return done ?? { status: "aggregated", version, members };
+}

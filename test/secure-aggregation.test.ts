@@ -1,0 +1,249 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { MAX_ROSTER } from "../durable-objects/storage/secure-rounds";
+import { clusterStub } from "../durable-objects/stubs";
+import { runSecureRound, type SecureOutcome, type SecureTransport } from "../sdk/core/secure-round";
+import { fixedPointScale } from "../shared/privacy/secagg/protocol";
+import type { CheckinAnswer, SecureRoundViewBody } from "../shared/protocol/api";
+import type { TaskConfigInput } from "../shared/protocol/task-config";
+import {
+  api,
+  checkin,
+  createTask,
+  type Device,
+  flatModel,
+  freezeTime,
+  maxAbsDiff,
+  registerOnly,
+  seededVector,
+  taskStatus,
+  upload,
+  weights,
+} from "./helpers";
+
+const DIM = 300;
+const N = 5;
+/** One fixed-point step at clipNorm 100 (shared/privacy/secagg/protocol.ts): what a device's rounding can move it by, twice. */
+const QUANTUM = 1 / fixedPointScale(100, MAX_ROSTER);
+
+function secureTask(targetUpdates = N): TaskConfigInput {
+  return {
+    model: { ...flatModel(DIM), init: { kind: "uniform", scale: 0.5, seed: 3 } },
+    round: { targetUpdates, deadlineSeconds: 3600 },
+    clusters: { targetSize: N },
+    privacy: { secureAggregation: { kind: "secagg", clipNorm: 100, phaseSeconds: 30, minMembers: 3 } },
+  };
+}
+
+/** The device's calls to its secure round, through the Worker. */
+function transport(device: Device): SecureTransport {
+  const call = async (url: string, init: RequestInit = {}) => {
+    const res = await api(url, {
+      ...init,
+      headers: { Authorization: `Bearer ${device.token}`, ...(init.headers as Record<string, string>) },
+    });
+    const body = await res.text();
+    if (res.status >= 300) throw new Error(`${init.method ?? "GET"} ${url}: ${res.status} ${body}`);
+    return JSON.parse(body) as SecureRoundViewBody;
+  };
+  return {
+    get: (url) => call(url),
+    post: (url, body) =>
+      call(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    postBytes: (url, body) =>
+      call(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/octet-stream" },
+        body: body as Uint8Array<ArrayBuffer>,
+      }),
+  };
+}
+
+/** Registers N devices in one cluster and checks them in: each is assigned version 0 and told where its round is. */
+async function cluster(task: string, targetUpdates = N) {
+  expect((await createTask(task, secureTask(targetUpdates))).status).toBe(201);
+  const devices: Device[] = [];
+  for (let i = 0; i < N; i++) devices.push(await registerOnly(task, "weur"));
+  const urls: string[] = [];
+  for (const d of devices) {
+    const answer = (await (await checkin(task, d)).json()) as CheckinAnswer;
+    if (answer.action !== "train") throw new Error(`expected train, got ${JSON.stringify(answer)}`);
+    expect(answer.upload.secure).toMatchObject({ clipNorm: 100, phaseSeconds: 30 });
+    urls.push(answer.upload.secure!.url);
+  }
+  return { devices, urls, stub: clusterStub(env, task, "weur", devices[0]!.cluster) };
+}
+
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 2));
+
+describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
+  it("publishes the mean of the members' updates, and the cluster stores no individual update", async () => {
+    const { devices, urls, stub } = await cluster("sa-all");
+    const updates = devices.map((_, i) => seededVector(40 + i, DIM));
+    const outcomes = await Promise.all(
+      devices.map((d, i) =>
+        runSecureRound({
+          device: d.deviceId,
+          url: urls[i]!,
+          update: updates[i]!,
+          clipNorm: 100,
+          transport: transport(d),
+          sleep: tick,
+        }),
+      ),
+    );
+    // Every member has contributed: the cluster's batch goes up at once, and the round closes.
+    expect(outcomes.map((o) => o.status)).toEqual(Array(N).fill("aggregated"));
+    const view = await waitForVersion("sa-all", 1);
+    expect(view.versions[0]).toMatchObject({ version: 1, updates: N });
+
+    const [v0, v1] = [await weights("sa-all", 0), await weights("sa-all", 1)];
+    const expected = Float64Array.from(v0, (w, j) => w + updates.reduce((s, u) => s + u[j]!, 0) / N);
+    // Within the fixed-point step: each device rounds once, to 1/scale; the mean of N such errors is at most half a step.
+    expect(maxAbsDiff(v1, expected)).toBeLessThan(QUANTUM / 2 + 1e-6);
+
+    // Retention: the round's keys, shares and masked inputs are gone; no stored row is a device's update.
+    const rows = await runInDurableObject(stub, (_i, state) => {
+      const sql = state.storage.sql;
+      const n = (q: string) => sql.exec<{ n: number }>(q).one().n;
+      return {
+        keys: n("SELECT COUNT(*) AS n FROM sa_keys"),
+        shares: n("SELECT COUNT(*) AS n FROM sa_shares"),
+        masked: n("SELECT COUNT(*) AS n FROM sa_masked"),
+        revealed: n("SELECT COUNT(*) AS n FROM sa_unmask"),
+        blobs: n("SELECT COUNT(*) AS n FROM blob_chunks WHERE key LIKE 'sa:%'"),
+        inputs: n("SELECT COUNT(*) AS n FROM log_inputs"),
+      };
+    });
+    expect(rows).toEqual({ keys: 0, shares: 0, masked: 0, revealed: 0, blobs: 0, inputs: 0 });
+  });
+
+  it("recovers from members that drop after sharing keys and after masking (phase deadlines run from the alarm)", async () => {
+    const advance = freezeTime();
+    const start = Date.now();
+    const { devices, urls, stub } = await cluster("sa-drop", 4);
+    const updates = devices.map((_, i) => seededVector(60 + i, DIM));
+    // d0 leaves after sharing its keys (its pairwise masks must be removed); d1 after sending
+    // its masked input (its input is in the sum; it reveals no shares).
+    const leave = ["shares", "masked", undefined, undefined, undefined] as const;
+    const rounds: Promise<SecureOutcome>[] = devices.map((d, i) =>
+      runSecureRound({
+        device: d.deviceId,
+        url: urls[i]!,
+        update: updates[i]!,
+        clipNorm: 100,
+        transport: transport(d),
+        sleep: tick,
+        ...(leave[i] ? { leaveAfter: leave[i] } : {}),
+      }),
+    );
+    // The four that sent masked inputs wait for d0's; at the deadline the round goes on without it.
+    await until(stub, "masked", 4);
+    advance(start + 31_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    // Three of four survivors reveal; d1 never does: at the next deadline t = 3 suffices.
+    await until(stub, "unmask", 3);
+    advance(start + 62_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const outcomes = await Promise.all(rounds);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      "dropped",
+      "dropped",
+      "aggregated",
+      "aggregated",
+      "aggregated",
+    ]);
+    expect(outcomes[2]).toMatchObject({ members: 4 });
+
+    // The batch holds the four inputs; the cluster flushes it when its wait ends.
+    advance(start + 62_000 + 1_800_001);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const view = await waitForVersion("sa-drop", 1);
+    expect(view.versions[0]).toMatchObject({ updates: 4 });
+    const [v0, v1] = [await weights("sa-drop", 0), await weights("sa-drop", 1)];
+    const sum = (j: number) => updates.slice(1).reduce((s, u) => s + u[j]!, 0);
+    expect(
+      maxAbsDiff(
+        v1,
+        Float64Array.from(v0, (w, j) => w + sum(j) / 4),
+      ),
+    ).toBeLessThan(QUANTUM / 2 + 1e-6);
+  });
+
+  it("abandons a round that cannot reach t, with the reason, and tells its members", async () => {
+    const advance = freezeTime();
+    const start = Date.now();
+    const { devices, urls, stub } = await cluster("sa-abandon");
+    // Only two members advertise keys: fewer than minMembers = 3 when the keys phase ends.
+    const rounds = devices.slice(0, 2).map((d, i) =>
+      runSecureRound({
+        device: d.deviceId,
+        url: urls[i]!,
+        update: seededVector(i + 1, DIM),
+        clipNorm: 100,
+        transport: transport(d),
+        sleep: tick,
+      }),
+    );
+    await until(stub, "keys", 2);
+    advance(start + 31_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    for (const outcome of await Promise.all(rounds)) {
+      expect(outcome).toEqual({
+        status: "dropped",
+        version: 0,
+        reason: "the round was abandoned: 2 members advertised keys; a round needs 3",
+      });
+    }
+  });
+
+  it("refuses plain uploads for a task that aggregates securely (409 secure_round_required)", async () => {
+    const { devices } = await cluster("sa-plain");
+    const res = await upload("sa-plain", devices[0]!, seededVector(1, DIM), { sampleWeight: 1 });
+    expect(res.status).toBe(409);
+    expect(await res.text()).toMatch(/secure_round_required.*\/v1\/tasks\/sa-plain\/secure\/0/);
+  });
+
+  it("refuses a threshold of half the roster or less, and robust aggregation with it (400 invalid_config)", async () => {
+    const bad = await createTask("sa-bad", {
+      ...secureTask(),
+      privacy: { secureAggregation: { kind: "secagg", clipNorm: 1, threshold: 0.5 } },
+      aggregation: { mode: "sync", robust: { kind: "median" } },
+    });
+    expect(bad.status).toBe(400);
+    const text = await bad.text();
+    expect(text).toMatch(/privacy\.secureAggregation\.threshold/);
+  });
+});
+
+/** Waits (in small real steps; no alarm runs meanwhile) until `count` devices have answered the phase's call. */
+async function until(
+  stub: DurableObjectStub,
+  phase: "keys" | "masked" | "unmask",
+  count: number,
+): Promise<void> {
+  const table = { keys: "sa_keys", masked: "sa_masked", unmask: "sa_unmask" }[phase];
+  for (let i = 0; i < 5000; i++) {
+    const n = await runInDurableObject(
+      stub,
+      (_i, state) => state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n,
+    );
+    if (n >= count) return;
+    await tick();
+  }
+  throw new Error(`${count} devices never reached the ${phase} phase`);
+}
+
+async function waitForVersion(task: string, version: number) {
+  for (let i = 0; i < 2000; i++) {
+    const view = await taskStatus(task);
+    if (view.model.version >= version) return view;
+    await tick();
+  }
+  throw new Error(`${task} never reached version ${version}`);
+}
