@@ -123,4 +123,40 @@ describe("the SDK against the Worker", () => {
     const { evaluations } = await taskStatus(task);
     expect(evaluations).toEqual([expect.objectContaining({ version: 0, reports: 1, examples: 50 })]);
   });
+
+  it("takes three clients through a secure round when the task aggregates securely: the cluster sees only their sum", async () => {
+    const task = "sdk-secure";
+    const dim = 8;
+    const created = await createTask(task, {
+      model: { ...flatModel(dim), init: { kind: "uniform", scale: 0.1, seed: 5 } },
+      round: { targetUpdates: 3, deadlineSeconds: 600 },
+      clusters: { targetSize: 3 },
+      privacy: { secureAggregation: { kind: "secagg", clipNorm: 10, phaseSeconds: 30 } },
+    });
+    expect(created.status).toBe(201);
+    const updates = [1, 2, 3].map((i) => seededVector(i, dim));
+    const devices = updates.map((u) => ({
+      client: new FedgeClient({ baseUrl: BASE_URL, task, store: new MemoryStore(), fetch: fetchWorker }),
+      trainer: fixedTrainer(u, 50),
+    }));
+    for (const d of devices) await d.client.register();
+
+    const rounds = await Promise.all(devices.map((d) => trainOnce(d.client, d.trainer)));
+    for (const r of rounds) {
+      expect(r).toMatchObject({
+        action: "trained",
+        version: 0,
+        secure: { status: "aggregated", members: 3 },
+      });
+    }
+    // Nothing was queued as a frame: the update went only through the round.
+    for (const d of devices) expect((await d.client.stats()).pending).toBe(0);
+    await waitForVersion(task, 1);
+    // Secure rounds count each device once (the sample weights are not sent): the plain mean.
+    const expected = Float64Array.from(
+      await weights(task, 0),
+      (w, j) => w + (updates[0]![j]! + updates[1]![j]! + updates[2]![j]!) / 3,
+    );
+    expect(maxAbsDiff(await weights(task, 1), expected)).toBeLessThan(1e-5);
+  });
 });

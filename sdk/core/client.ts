@@ -24,6 +24,7 @@ import { ModelCache } from "./model-cache";
 import { requireWebCrypto } from "./platform";
 import { UpdateQueue } from "./queue";
 import { DeviceAuth } from "./registration";
+import { runSecureRound, type SecureOutcome, type SecureTransport } from "./secure-round";
 import { type ClientStats, StatsCounter } from "./stats";
 import { getJson, type Store, setJson, type TaskKeys, taskKeys } from "./store";
 import type { EvaluationResult, Evaluator, LocalTrainer, TrainOptions, TrainResult } from "./trainer";
@@ -76,6 +77,8 @@ export type RoundResult =
       loss: number;
       workScale: number;
       flush: FlushResult;
+      /** With a task that aggregates securely: how the version's secure round ended for this update. */
+      secure?: SecureOutcome;
     }
   | { action: "wait"; retryAfterMs: number; reason?: WaitCause };
 
@@ -258,7 +261,8 @@ export class FedgeClient {
     try {
       const options = { ...DEFAULT_TRAINING, ...this.#options.training, workScale: scale };
       trained = await trainer.train(model.weights, options);
-      if (trained.examples > 0) {
+      // A secure round sends the update masked, not as a frame (and must not touch the encoder's residual).
+      if (trained.examples > 0 && !answer.upload.secure) {
         const meta = {
           baseVersion,
           sampleWeight: trained.examples,
@@ -269,6 +273,32 @@ export class FedgeClient {
       }
     } finally {
       model.release();
+    }
+    const secure = answer.upload.secure;
+    if (secure && trained.examples > 0) {
+      // Not queued: a secure round is interactive, and ends with the version's round.
+      const { deviceId } = await this.#auth.current();
+      const outcome = await runSecureRound({
+        device: deviceId,
+        url: secure.url,
+        update: trained.update,
+        clipNorm: secure.clipNorm,
+        transport: this.#secureTransport(),
+        sleep: (ms) => this.#clock.sleep(ms),
+        pollMs: Math.min(1000, (secure.phaseSeconds * 1000) / 10),
+      });
+      const { examples, loss } = trained;
+      const flush = await this.flush(answer.upload.credits);
+      return {
+        action: "trained",
+        version: baseVersion,
+        updateId,
+        examples,
+        loss,
+        workScale: scale,
+        flush,
+        secure: outcome,
+      };
     }
     if (frame === undefined) {
       return {
@@ -284,6 +314,33 @@ export class FedgeClient {
     // No more in flight than the server's window allows (its credits); the rest wait.
     const flush = await this.flush(answer.upload.credits);
     return { action: "trained", version: baseVersion, updateId, examples, loss, workScale: scale, flush };
+  }
+
+  /** The secure round's calls, authenticated as the device (a renewed token is used as soon as it comes). */
+  #secureTransport(): SecureTransport {
+    type View = Awaited<ReturnType<SecureTransport["get"]>>;
+    const json = (url: string, body?: unknown) =>
+      this.#auth.call((token) =>
+        this.#http.json<View>(url, body === undefined ? { token } : { method: "POST", token, body }),
+      );
+    return {
+      get: (url) => json(url),
+      post: (url, body) => json(url, body),
+      postBytes: (url, body) =>
+        this.#auth.call((token) =>
+          this.#http.request(
+            url,
+            {
+              method: "POST",
+              token,
+              headers: { "Content-Type": "application/octet-stream" },
+              body,
+              measure: "upload",
+            },
+            (r) => r.json() as Promise<View>,
+          ),
+        ),
+    };
   }
 
   /** The last policy the server sent (kept across restarts), or the default until it sends one. */
