@@ -17,6 +17,7 @@ import { partitionByLabel } from "../sdk/spam/partition";
 import { calibrateNoise } from "../shared/privacy/central-dp";
 import { plotSvg } from "./simulate/plot";
 import { type RunResult, runFederated } from "./simulate/run";
+import { runSecure } from "./simulate/secure";
 
 const HELP = `usage: npm run simulate [-- options]
 
@@ -41,7 +42,12 @@ training on the same split.
                        sampling rate --buffer / --devices, and that budget set on the task
   --epsilon E          the DP run's privacy budget (default 8)
   --delta D            the DP run's δ (default 1e-5)
-  --clip C             the DP run's L2 clipping norm (default 1)
+  --clip C             the DP run's L2 clipping norm, and --secure's (default 1)
+  --secure             train through secure aggregation (clusters of 10, one round per
+                       version), sending the same updates in the clear to a twin task, and
+                       compare the two models; reports --json { secure, plain }
+  --dropout P          --secure: share of each cluster that leaves every round after sending
+                       its masked input (default 0.2)
   --seed N             seeds the shards, the fleet and training (default 1)
   --plot FILE          where to write the SVG chart (default simulation.svg)
   --json               print one JSON object as the last line`;
@@ -63,6 +69,8 @@ const { values: opts } = parseArgs({
     epsilon: { type: "string", default: "8" },
     delta: { type: "string", default: "1e-5" },
     clip: { type: "string", default: "1" },
+    secure: { type: "boolean" },
+    dropout: { type: "string", default: "0.2" },
     plot: { type: "string", default: "simulation.svg" },
     json: { type: "boolean" },
     help: { type: "boolean" },
@@ -115,6 +123,25 @@ const shards = partitionByLabel(
   { clients: devices, seed, alpha: 0.5 },
 );
 const test = split.test.map((m) => featurize(m, buckets));
+
+if (opts.secure) {
+  const dropout = Number(opts.dropout);
+  if (!(dropout >= 0 && dropout < 0.5)) fail(`--dropout must be in [0, 0.5), got "${opts.dropout}"`);
+  const versions = intOption("versions", 1);
+  say(
+    `secure aggregation: ${devices} devices in clusters of 10, ${versions} versions, ${100 * dropout}% of each cluster leaving after masking`,
+  );
+  const result = await runSecure({ model, shards, test, seed, versions, clipNorm: clip, dropout, say });
+  const s = result.secure;
+  say(
+    `secure: ${percent(s.finalAccuracy)} after ${s.versions} versions, plain twin: ${percent(result.plain.finalAccuracy)}; largest |secure − plain| weight ${s.maxAbsDiffVsPlain.toExponential(2)}; ${s.dropoutsRecovered} dropouts recovered, ${s.roundsAbandoned} rounds abandoned; ${(s.bytesPerDevicePerRound / 1e3).toFixed(1)} kB per device per round`,
+  );
+  if (opts.json)
+    console.log(
+      JSON.stringify({ ...result, devices, seconds: Math.round((performance.now() - started) / 1000) }),
+    );
+  process.exit(0);
+}
 
 const baseline = centralizedBaseline(messages, { model, seed });
 const centralizedAccuracy = baseline.epochs.at(-1)?.accuracy ?? 0;
