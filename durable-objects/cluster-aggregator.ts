@@ -418,9 +418,21 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         this.ctx.storage.transactionSync(() => this.#rounds.abandon(version, error.message));
         return;
       }
-      const values = dequantize(unmasked.sum, SecureRounds.scale(id.secure));
+      const scale = SecureRounds.scale(id.secure);
+      const values = dequantize(unmasked.sum, scale);
       const payload = new Uint8Array(values.buffer);
       const n = unmasked.survivors.length;
+      // The one check a masked sum allows: n updates clipped to C sum to a norm of at most n·C
+      // (plus the rounding, half a step per coordinate each). More means a member did not clip.
+      let squares = 0;
+      for (const v of values) squares += v * v;
+      const limit = n * id.secure.clipNorm + (n * Math.sqrt(id.dim)) / (2 * scale);
+      if (Math.sqrt(squares) > limit * (1 + 1e-6)) {
+        const reason = `the unmasked sum's norm ${Math.sqrt(squares).toPrecision(4)} is more than ${n} updates clipped to ${id.secure.clipNorm} can make: a member did not clip`;
+        this.ctx.storage.transactionSync(() => this.#rounds.abandon(version, reason));
+        count(this.metrics(), "fedge_updates_refused_total", { code: "secure_sum_too_large" }, n);
+        return;
+      }
       const staleness = Math.max(0, (this.newestVersion() ?? version) - version);
       await this.commit(id, (log, now) => {
         if (!this.#rounds.complete(version)) return;

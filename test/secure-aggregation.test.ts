@@ -202,6 +202,30 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
     }
   });
 
+  it("abandons a round whose unmasked sum is larger than its members' clipped updates can make: a member did not clip", async () => {
+    const { devices, urls } = await cluster("sa-unclipped");
+    const outcomes = await Promise.all(
+      devices.map((d, i) =>
+        runSecureRound({
+          device: d.deviceId,
+          url: urls[i]!,
+          // d0 ignores the task's clipNorm (100): every coordinate at the fixed-point bound, a norm of 100·√300.
+          update: i === 0 ? new Float32Array(DIM).fill(1000) : seededVector(i, DIM),
+          clipNorm: i === 0 ? 1e9 : 100,
+          transport: transport(d),
+          sleep: tick,
+        }),
+      ),
+    );
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe("dropped");
+      expect(outcome.status === "dropped" && outcome.reason).toMatch(
+        /^the round was abandoned: the unmasked sum's norm 17\d\d is more than 5 updates clipped to 100 can make: a member did not clip$/,
+      );
+    }
+    expect((await taskStatus("sa-unclipped")).model.version).toBe(0);
+  });
+
   it("refuses plain uploads for a task that aggregates securely (409 secure_round_required)", async () => {
     const { devices } = await cluster("sa-plain");
     const res = await upload("sa-plain", devices[0]!, seededVector(1, DIM), { sampleWeight: 1 });
