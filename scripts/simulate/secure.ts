@@ -69,7 +69,8 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
   const configs: Record<string, TaskConfigInput> = {
     secure: {
       ...base,
-      privacy: { secureAggregation: { kind: "secagg", clipNorm: o.clipNorm, phaseSeconds: 1 } },
+      // Long enough for a hundred devices' crypto in one process; members that left make the unmask phase wait it out.
+      privacy: { secureAggregation: { kind: "secagg", clipNorm: o.clipNorm, phaseSeconds: 5 } },
     },
     plain: { ...base, limits: { clipping: { kind: "fixed", maxNorm: o.clipNorm } } },
   };

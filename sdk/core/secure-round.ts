@@ -56,31 +56,59 @@ export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutco
     return null;
   };
 
+  /**
+   * Sends a phase's call. Refused because the round moved on without this device (its
+   * phase ended, or the round was abandoned), the device is dropped; other failures throw.
+   */
+  const send = async (
+    phase: SecurePhase,
+    call: () => Promise<SecureRoundViewBody>,
+  ): Promise<SecureOutcome | null> => {
+    try {
+      view = await call();
+      return null;
+    } catch (error) {
+      const now = await o.transport.get(o.url).catch(() => null);
+      if (!now || now.phase === phase) throw error;
+      view = now;
+      return now.phase === "abandoned"
+        ? dropped(`the round was abandoned: ${now.reason}`)
+        : dropped(`the round went on to its ${now.phase} phase without this device`);
+    }
+  };
+
   const client = await SecAggClient.start(o.device, view.name);
   const { cPk, sPk } = client.advertisement();
-  view = await o.transport.post(`${o.url}/keys`, { cPk, sPk });
+  const joined = await send("keys", () => o.transport.post(`${o.url}/keys`, { cPk, sPk }));
+  if (joined) return joined;
   if (o.leaveAfter === "keys") return dropped("left after advertising keys");
   const atShares = await reach("shares");
   if (atShares) return atShares;
   const shares = await client.shareKeys(view.roster ?? [], view.threshold ?? 0);
-  view = await o.transport.post(`${o.url}/shares`, {
-    shares: shares.map(({ to, ciphertext }) => ({ to, ciphertext })),
-  });
+  const sent = await send("shares", () =>
+    o.transport.post(`${o.url}/shares`, { shares: shares.map(({ to, ciphertext }) => ({ to, ciphertext })) }),
+  );
+  if (sent) return sent;
   if (o.leaveAfter === "shares") return dropped("left after sharing keys");
   const atMasked = await reach("masked");
   if (atMasked) return atMasked;
   let squares = 0;
   for (const v of o.update) squares += v * v;
-  const norm = Math.sqrt(squares);
-  const clip = clipFactor(norm, o.clipNorm);
+  const clip = clipFactor(Math.sqrt(squares), o.clipNorm);
   const clipped = clip < 1 ? o.update.map((v) => v * clip) : o.update;
   const masked = await client.maskedInput(quantize(clipped, view.bound, view.scale), view.incoming ?? []);
-  view = await o.transport.postBytes(`${o.url}/masked`, new Uint8Array(masked.buffer));
+  const input = await send("masked", () =>
+    o.transport.postBytes(`${o.url}/masked`, new Uint8Array(masked.buffer)),
+  );
+  if (input) return input;
   if (o.leaveAfter === "masked") return dropped("left after sending its masked input");
   const atUnmask = await reach("unmask");
   if (atUnmask) return atUnmask;
   const members = view.survivors?.length ?? 0;
-  view = await o.transport.post(`${o.url}/unmask`, { shares: client.unmask(view.survivors ?? []) });
+  const revealed = await send("unmask", () =>
+    o.transport.post(`${o.url}/unmask`, { shares: client.unmask(view.survivors ?? []) }),
+  );
+  if (revealed) return revealed;
   const done = await reach("done");
   return done ?? { status: "aggregated", version, members };
 }
