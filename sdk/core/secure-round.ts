@@ -39,16 +39,30 @@ export interface SecureRoundOptions {
 
 const ORDER: SecurePhase[] = ["keys", "shares", "masked", "unmask", "done"];
 
+/** Calls a round's endpoint again after a failure: every call is idempotent (a resend changes nothing). */
+const ATTEMPTS = 4;
+
 export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutcome> {
   const pollMs = o.pollMs ?? 250;
-  let view = await o.transport.get(o.url);
+  const retried = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= ATTEMPTS) throw error;
+        await o.sleep(pollMs * attempt);
+      }
+    }
+  };
+  const poll = () => retried(() => o.transport.get(o.url));
+  let view = await poll();
   const version = view.version;
   const dropped = (reason: string): SecureOutcome => ({ status: "dropped", version, reason });
   /** Polls until the round reaches `phase` (or ends); the device must still be in it. */
   const reach = async (phase: SecurePhase) => {
     while (ORDER.indexOf(view.phase) < ORDER.indexOf(phase) && view.phase !== "abandoned") {
       await o.sleep(Math.max(0, Math.min(pollMs, view.deadlineAt - Date.now() + 10)));
-      view = await o.transport.get(o.url);
+      view = await poll();
     }
     if (view.phase === "abandoned") return dropped(`the round was abandoned: ${view.reason}`);
     if (view.phase !== phase) return dropped(`the round reached its ${view.phase} phase without this device`);
@@ -65,10 +79,10 @@ export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutco
     call: () => Promise<SecureRoundViewBody>,
   ): Promise<SecureOutcome | null> => {
     try {
-      view = await call();
+      view = await retried(call);
       return null;
     } catch (error) {
-      const now = await o.transport.get(o.url).catch(() => null);
+      const now = await poll().catch(() => null);
       if (!now || now.phase === phase) throw error;
       view = now;
       return now.phase === "abandoned"
@@ -105,9 +119,9 @@ export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutco
   const atUnmask = await reach("unmask");
   if (atUnmask) return atUnmask;
   const members = view.survivors?.length ?? 0;
-  const revealed = await send("unmask", () =>
-    o.transport.post(`${o.url}/unmask`, { shares: client.unmask(view.survivors ?? []) }),
-  );
+  // Revealed once, whatever happens to the call: a resend carries the same shares.
+  const reveal = { shares: client.unmask(view.survivors ?? []) };
+  const revealed = await send("unmask", () => o.transport.post(`${o.url}/unmask`, reveal));
   if (revealed) return revealed;
   const done = await reach("done");
   return done ?? { status: "aggregated", version, members };
