@@ -3,7 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_ROSTER } from "../durable-objects/storage/secure-rounds";
 import { clusterStub } from "../durable-objects/stubs";
-import { runSecureRound, type SecureOutcome, type SecureTransport } from "../sdk/core/secure-round";
+import {
+  runSecureRound,
+  type SecureOutcome,
+  type SecureRoundOptions,
+  type SecureTransport,
+} from "../sdk/core/secure-round";
 import { fixedPointScale } from "../shared/privacy/secagg/protocol";
 import type { CheckinAnswer, SecureRoundViewBody } from "../shared/protocol/api";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
@@ -64,6 +69,19 @@ function transport(device: Device): SecureTransport {
   };
 }
 
+/** Device `d` takes `update` through its round at `url`, clipping to the task's 100 unless told otherwise. */
+function member(d: Device, url: string, update: Float32Array, more: Partial<SecureRoundOptions> = {}) {
+  return runSecureRound({
+    device: d.deviceId,
+    url,
+    update,
+    clipNorm: 100,
+    transport: transport(d),
+    sleep: tick,
+    ...more,
+  });
+}
+
 /** Registers N devices in one cluster and checks them in: each is assigned version 0 and told where its round is. */
 async function cluster(task: string, targetUpdates = N) {
   expect((await createTask(task, secureTask(targetUpdates))).status).toBe(201);
@@ -85,18 +103,7 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
   it("publishes the mean of the members' updates, and the cluster stores no individual update", async () => {
     const { devices, urls, stub } = await cluster("sa-all");
     const updates = devices.map((_, i) => seededVector(40 + i, DIM));
-    const outcomes = await Promise.all(
-      devices.map((d, i) =>
-        runSecureRound({
-          device: d.deviceId,
-          url: urls[i]!,
-          update: updates[i]!,
-          clipNorm: 100,
-          transport: transport(d),
-          sleep: tick,
-        }),
-      ),
-    );
+    const outcomes = await Promise.all(devices.map((d, i) => member(d, urls[i]!, updates[i]!)));
     // Every member has contributed: the cluster's batch goes up at once, and the round closes.
     expect(outcomes.map((o) => o.status)).toEqual(Array(N).fill("aggregated"));
     const view = await waitForVersion("sa-all", 1);
@@ -132,15 +139,7 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
     // its masked input (its input is in the sum; it reveals no shares).
     const leave = ["shares", "masked", undefined, undefined, undefined] as const;
     const rounds: Promise<SecureOutcome>[] = devices.map((d, i) =>
-      runSecureRound({
-        device: d.deviceId,
-        url: urls[i]!,
-        update: updates[i]!,
-        clipNorm: 100,
-        transport: transport(d),
-        sleep: tick,
-        ...(leave[i] ? { leaveAfter: leave[i] } : {}),
-      }),
+      member(d, urls[i]!, updates[i]!, leave[i] ? { leaveAfter: leave[i] } : {}),
     );
     // The four that sent masked inputs wait for d0's; at the deadline the round goes on without it.
     await until(stub, "masked", 4);
@@ -180,16 +179,7 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
     const start = Date.now();
     const { devices, urls, stub } = await cluster("sa-abandon");
     // Only two members advertise keys: fewer than minMembers = 3 when the keys phase ends.
-    const rounds = devices.slice(0, 2).map((d, i) =>
-      runSecureRound({
-        device: d.deviceId,
-        url: urls[i]!,
-        update: seededVector(i + 1, DIM),
-        clipNorm: 100,
-        transport: transport(d),
-        sleep: tick,
-      }),
-    );
+    const rounds = devices.slice(0, 2).map((d, i) => member(d, urls[i]!, seededVector(i + 1, DIM)));
     await until(stub, "keys", 2);
     advance(start + 31_000);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -205,16 +195,11 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
   it("abandons a round whose unmasked sum is larger than its members' clipped updates can make: a member did not clip", async () => {
     const { devices, urls } = await cluster("sa-unclipped");
     const outcomes = await Promise.all(
+      // d0 ignores the task's clipNorm (100): every coordinate at the fixed-point bound, a norm of 100·√300.
       devices.map((d, i) =>
-        runSecureRound({
-          device: d.deviceId,
-          url: urls[i]!,
-          // d0 ignores the task's clipNorm (100): every coordinate at the fixed-point bound, a norm of 100·√300.
-          update: i === 0 ? new Float32Array(DIM).fill(1000) : seededVector(i, DIM),
-          clipNorm: i === 0 ? 1e9 : 100,
-          transport: transport(d),
-          sleep: tick,
-        }),
+        i === 0
+          ? member(d, urls[i]!, new Float32Array(DIM).fill(1000), { clipNorm: 1e9 })
+          : member(d, urls[i]!, seededVector(i, DIM)),
       ),
     );
     for (const outcome of outcomes) {
