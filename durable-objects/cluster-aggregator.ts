@@ -47,6 +47,8 @@ export interface ClusterIdentity extends TierIdentity {
   trust: TrustPolicy;
   /** privacy.secureAggregation: devices send masked inputs through secure rounds, never plain updates. */
   secure: SecurePolicy | null;
+  /** How long receipts, and a member's last telemetry once it stops checking in, are kept (ms). */
+  retention: { receiptsMs: number; telemetryMs: number };
 }
 
 export interface DeviceUpdate {
@@ -107,8 +109,6 @@ export type CheckinDecision =
     }
   | { action: "wait"; reason: WaitReason; version: number; round: number; retryAfterSeconds: number };
 
-/** How long a device may resend an update and get its original receipt back. */
-export const DUPLICATE_WINDOW_MS = 7 * 24 * 3600_000;
 /** A device below the battery threshold asks again after this long. */
 const LOW_BATTERY_RETRY_SECONDS = 900;
 /** The refusals of flow control (durable-objects/cluster-flow.ts): load shed, not updates judged. */
@@ -581,21 +581,33 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     }));
   }
 
-  /** Hourly while there are receipts to expire; at each secure round's phase deadline. */
-  protected override housekeepingAt(_id: ClusterIdentity, now: number): number | null {
+  /**
+   * Hourly while there are receipts to expire; when a silent member's telemetry is due to
+   * be erased (at most hourly too); at each secure round's phase deadline.
+   */
+  protected override housekeepingAt(id: ClusterIdentity, now: number): number | null {
+    const times: number[] = [];
     const phase = this.#rounds.nextDeadline();
-    if (this.ctx.storage.sql.exec("SELECT 1 FROM receipts LIMIT 1").toArray().length === 0) return phase;
-    this.#housekeptAt ??= this.meta.get<number>("housekept") ?? now;
-    const hourly = this.#housekeptAt + HOUSEKEEPING_MS;
-    return phase === null ? hourly : Math.min(phase, hourly);
+    if (phase !== null) times.push(phase);
+    const receipts = this.ctx.storage.sql.exec("SELECT 1 FROM receipts LIMIT 1").toArray().length > 0;
+    const silentSince = this.#members.oldestTelemetry();
+    if (receipts || silentSince !== null) {
+      // The hour counts from the first time there was something to keep an eye on.
+      this.#housekeptAt ??= this.meta.get<number>("housekept") ?? now;
+      const hourly = this.#housekeptAt + HOUSEKEEPING_MS;
+      if (receipts) times.push(hourly);
+      if (silentSince !== null) times.push(Math.max(hourly, silentSince + id.retention.telemetryMs));
+    }
+    return times.length === 0 ? null : Math.min(...times);
   }
 
-  /** Forgets receipts past the duplicate window and assignments too old to be used. */
+  /** Forgets receipts and telemetry past their retention, and assignments too old to be used. */
   protected override async housekeep(id: ClusterIdentity, now: number): Promise<void> {
     this.#housekeptAt = now;
     this.meta.set("housekept", now);
     const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM receipts WHERE received_at < ?", now - DUPLICATE_WINDOW_MS);
+    sql.exec("DELETE FROM receipts WHERE received_at < ?", now - id.retention.receiptsMs);
+    this.#members.eraseTelemetry(now - id.retention.telemetryMs);
     const newest = this.newestVersion();
     if (newest !== undefined) this.#members.forgetAssignmentsBefore(newest - id.maxStaleness);
     if (!id.secure) return;

@@ -46,6 +46,10 @@ export function clusterIdentity(
     staleness: config.staleness.weight,
     trust: trustPolicy(config),
     secure: securePolicy(config),
+    retention: {
+      receiptsMs: config.retention.receiptsHours * 3600_000,
+      telemetryMs: config.retention.telemetryHours * 3600_000,
+    },
   };
 }
 

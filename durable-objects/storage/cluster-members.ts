@@ -44,6 +44,23 @@ export class ClusterMembers {
     );
   }
 
+  /** When the member longest silent that still has telemetry last checked in, or null. */
+  oldestTelemetry(): number | null {
+    return this.#sql
+      .exec<{ at: number | null }>(
+        "SELECT MIN(last_seen_at) AS at FROM members WHERE battery IS NOT NULL OR network IS NOT NULL",
+      )
+      .one().at;
+  }
+
+  /** Erases the battery and network reports of members silent since `before` or earlier. */
+  eraseTelemetry(before: number): void {
+    this.#sql.exec(
+      "UPDATE members SET battery = NULL, network = NULL WHERE last_seen_at <= ? AND (battery IS NOT NULL OR network IS NOT NULL)",
+      before,
+    );
+  }
+
   /** Writes only when the member's activity moves forward. */
   markActive(device: string, version: number): void {
     this.#sql.exec(

@@ -45,6 +45,7 @@ describe("task configuration", () => {
       compression: { density: 1, bits: 32 },
       placement: { coordinatorRegion: "enam" },
       privacy: { dp: { kind: "off" }, secureAggregation: { kind: "off" } },
+      retention: { receiptsHours: 168, telemetryHours: 720 },
     });
   });
 

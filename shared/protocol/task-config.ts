@@ -271,6 +271,17 @@ const Privacy = z.strictObject({
   secureAggregation: SecureAggregation.default({ kind: "off" }),
 });
 
+/**
+ * How long a cluster keeps what is not needed to aggregate (docs/architecture.md#privacy):
+ * updates themselves are deleted as soon as their batch is acknowledged upstream.
+ */
+const Retention = z.strictObject({
+  /** Receipts of accepted updates: a resend within this gets its original receipt. */
+  receiptsHours: z.number().min(1).max(8_760).default(168),
+  /** A member's last battery and network report, erased once it has not checked in for this long. */
+  telemetryHours: z.number().min(1).max(8_760).default(720),
+});
+
 const Placement = z.strictObject({
   coordinatorRegion: z.enum(REGIONS).default("enam"),
 });
@@ -298,6 +309,7 @@ export const TaskConfigSchema = z
     compression: Compression.default({ density: 1, bits: 32 }),
     placement: Placement.default({ coordinatorRegion: "enam" }),
     privacy: Privacy.default({ dp: { kind: "off" }, secureAggregation: { kind: "off" } }),
+    retention: Retention.default({ receiptsHours: 168, telemetryHours: 720 }),
   })
   .superRefine((config, ctx) => {
     if (config.privacy.secureAggregation.kind !== "off") {
