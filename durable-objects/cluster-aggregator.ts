@@ -426,7 +426,9 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       // (plus the rounding, half a step per coordinate each). More means a member did not clip.
       let squares = 0;
       for (const v of values) squares += v * v;
-      const limit = n * id.secure.clipNorm + (n * Math.sqrt(id.dim)) / (2 * scale);
+      // With distributed DP the sum also carries n devices' noise, of norm close to √(n·d)·std.
+      const noise = 1.1 * Math.sqrt(n * id.dim) * id.secure.noiseStd;
+      const limit = n * id.secure.clipNorm + (n * Math.sqrt(id.dim)) / (2 * scale) + noise;
       if (Math.sqrt(squares) > limit * (1 + 1e-6)) {
         const reason = `the unmasked sum's norm ${Math.sqrt(squares).toPrecision(4)} is more than ${n} updates clipped to ${id.secure.clipNorm} can make: a member did not clip`;
         this.ctx.storage.transactionSync(() => this.#rounds.abandon(version, reason));
@@ -439,8 +441,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         const key = `secagg:${version}`;
         const norm = log.measure(Codec.DenseF32, payload);
         const scale = stalenessWeight(id.staleness, staleness);
+        // Each survivor once: the counts the privacy accountant needs (storage/aggregation-log.ts).
+        const devices = id.unitWeights
+          ? Object.fromEntries(unmasked.survivors.map((d) => [d, 1]))
+          : undefined;
         log.append(
-          { id: key, source: key, codec: Codec.DenseF32, payload, scale, weight: n, count: n, norm },
+          { id: key, source: key, codec: Codec.DenseF32, payload, scale, weight: n, count: n, norm, devices },
           now,
         );
         for (const device of unmasked.survivors) this.#members.contribute(device, version, key);

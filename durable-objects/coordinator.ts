@@ -17,8 +17,8 @@ import { emptyMetrics, type MetricSet, merge } from "../shared/metrics/metric-se
 import { count, record } from "../shared/metrics/record";
 import { initialWeights } from "../shared/model-init";
 import {
+  type AccountedDp,
   budgetSpent,
-  type CentralDp,
   charge,
   epsilonOf,
   NOTHING_SPENT,
@@ -292,20 +292,28 @@ export class Coordinator extends DurableObject<Env> {
     let privacy: { spent: PrivacySpend; epsilon: number; noiseMultiplier: number; bound: number } | null =
       null;
     let delta: Float32Array;
-    if (dp.kind === "central") {
+    if (dp.kind !== "off") {
       // The most updates one device has in the round; without counts, as if all were one device's.
       const bound = batch.devices
         ? Object.values(batch.devices).reduce((m, n) => Math.max(m, n), 1)
         : batch.count;
-      const charged = charge(dp, this.#privacySpend(), bound);
+      // Distributed: each of the round's n updates carried σC/√m of noise, so the sum carries σ·√(n/m)·C.
+      const sigma =
+        dp.kind === "central"
+          ? dp.noiseMultiplier
+          : dp.noiseMultiplier * Math.sqrt(batch.count / roundSize(task.config));
+      const charged = charge({ ...dp, noiseMultiplier: sigma }, this.#privacySpend(), bound);
       if (dp.epsilonBudget !== undefined && charged.epsilon > dp.epsilonBudget) {
         return fail(
           "privacy_budget_spent",
           `publishing round ${round.round} would take ε to ${charged.epsilon.toFixed(3)} (δ = ${dp.delta}), past the budget ${dp.epsilonBudget}; the model stays at version ${model.version}`,
         );
       }
-      privacy = { ...charged, noiseMultiplier: dp.noiseMultiplier, bound };
-      delta = privateMean(batch.sum, dp, roundSize(task.config));
+      privacy = { ...charged, noiseMultiplier: sigma, bound };
+      delta =
+        dp.kind === "central"
+          ? privateMean(batch.sum, dp, roundSize(task.config))
+          : batch.sum.map((v) => v / roundSize(task.config)); // the noise came with the updates
     } else {
       // A round whose every update was given weight 0 (all flagged by the clusters' detectors) moves nothing.
       delta = batch.weight > 0 ? pseudoGradient(batch) : new Float32Array(current.length);
@@ -465,7 +473,7 @@ export class Coordinator extends DurableObject<Env> {
         kind: task.config.optimizer.kind,
         step: this.#open().meta.get<{ step: number }>("optimizer")?.step ?? 0,
       },
-      privacy: task.config.privacy.dp.kind === "central" ? this.#privacyView(task.config.privacy.dp) : null,
+      privacy: task.config.privacy.dp.kind === "off" ? null : this.#privacyView(task.config.privacy.dp),
     };
   }
 
@@ -474,7 +482,7 @@ export class Coordinator extends DurableObject<Env> {
     return this.#open().meta.get<PrivacySpend>("privacy") ?? NOTHING_SPENT;
   }
 
-  #privacyView(dp: CentralDp): PrivacyView {
+  #privacyView(dp: AccountedDp): PrivacyView {
     const spent = this.#privacySpend();
     return {
       epsilon: epsilonOf(dp, spent),

@@ -5,6 +5,7 @@
  * step that can fail on its own and leave a tier unconfigured.
  */
 import type { ClippingConfig } from "../shared/aggregation/clipping";
+import { deviceNoiseStd } from "../shared/privacy/central-dp";
 import { type TaskConfig, tierWaits } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
 import { DEFAULT_REPUTATION_CONFIG } from "../shared/trust/index";
@@ -61,13 +62,14 @@ function securePolicy(config: TaskConfig): SecurePolicy | null {
     threshold: sa.threshold,
     phaseMs: sa.phaseSeconds * 1000,
     minMembers: sa.minMembers,
+    noiseStd: deviceNoiseStd(config),
   };
 }
 
-/** The cluster's clipping: the task's limits, or a fixed bound at privacy.dp's clipNorm. */
+/** The cluster's clipping: a fixed bound at central DP's clipNorm, else the task's limits (secure rounds clip on the device). */
 function clipping(config: TaskConfig): ClippingConfig {
   const dp = config.privacy.dp;
-  return dp.kind === "off" ? config.limits.clipping : { kind: "fixed", maxNorm: dp.clipNorm };
+  return dp.kind === "central" ? { kind: "fixed", maxNorm: dp.clipNorm } : config.limits.clipping;
 }
 
 export function trustPolicy(config: TaskConfig): TrustPolicy {

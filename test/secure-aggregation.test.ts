@@ -9,6 +9,7 @@ import {
   type SecureRoundOptions,
   type SecureTransport,
 } from "../sdk/core/secure-round";
+import { charge, NOTHING_SPENT } from "../shared/privacy/central-dp";
 import { fixedPointScale } from "../shared/privacy/secagg/protocol";
 import type { CheckinAnswer, SecureRoundViewBody } from "../shared/protocol/api";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
@@ -32,12 +33,15 @@ const N = 5;
 /** One fixed-point step at clipNorm 100 (shared/privacy/secagg/protocol.ts): what a device's rounding can move it by, twice. */
 const QUANTUM = 1 / fixedPointScale(100, MAX_ROSTER);
 
-function secureTask(targetUpdates = N): TaskConfigInput {
+function secureTask(
+  targetUpdates = N,
+  dp: NonNullable<TaskConfigInput["privacy"]>["dp"] = { kind: "off" },
+): TaskConfigInput {
   return {
     model: { ...flatModel(DIM), init: { kind: "uniform", scale: 0.5, seed: 3 } },
     round: { targetUpdates, deadlineSeconds: 3600 },
     clusters: { targetSize: N },
-    privacy: { secureAggregation: { kind: "secagg", clipNorm: 100, phaseSeconds: 30, minMembers: 3 } },
+    privacy: { secureAggregation: { kind: "secagg", clipNorm: 100, phaseSeconds: 30, minMembers: 3 }, dp },
   };
 }
 
@@ -83,8 +87,8 @@ function member(d: Device, url: string, update: Float32Array, more: Partial<Secu
 }
 
 /** Registers N devices in one cluster and checks them in: each is assigned version 0 and told where its round is. */
-async function cluster(task: string, targetUpdates = N) {
-  expect((await createTask(task, secureTask(targetUpdates))).status).toBe(201);
+async function cluster(task: string, targetUpdates = N, dp?: NonNullable<TaskConfigInput["privacy"]>["dp"]) {
+  expect((await createTask(task, secureTask(targetUpdates, dp))).status).toBe(201);
   const devices: Device[] = [];
   for (let i = 0; i < N; i++) devices.push(await registerOnly(task, "weur"));
   const urls: string[] = [];
@@ -209,6 +213,29 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
       );
     }
     expect((await taskStatus("sa-unclipped")).model.version).toBe(0);
+  });
+
+  it("with distributed DP, the devices' discrete Gaussian noise sums to N(0, (σC)²) and the version is charged for it", async () => {
+    // σ = 10⁻⁴ at C = 100: each of the 5 devices adds std σC/√5 (in its fixed point); the sum carries σC = 0.01.
+    const dp = { kind: "distributed", noiseMultiplier: 1e-4, samplingRate: 1, delta: 1e-5 } as const;
+    const { devices, urls } = await cluster("sa-ddp", N, dp);
+    const updates = devices.map((_, i) => seededVector(80 + i, DIM));
+    const outcomes = await Promise.all(devices.map((d, i) => member(d, urls[i]!, updates[i]!)));
+    expect(outcomes.map((o) => o.status)).toEqual(Array(N).fill("aggregated"));
+    const view = await waitForVersion("sa-ddp", 1);
+
+    const [v0, v1] = [await weights("sa-ddp", 0), await weights("sa-ddp", 1)];
+    const residual = Float64Array.from(v1, (w, j) => w - v0[j]! - updates.reduce((s, u) => s + u[j]!, 0) / N);
+    // The mean carries σC/N = 0.002 of noise: over 300 coordinates its std is within ±12% (4 standard errors).
+    const sd = Math.sqrt(residual.reduce((a, r) => a + r * r, 0) / DIM);
+    expect(sd / 0.002).toBeGreaterThan(0.88);
+    expect(sd / 0.002).toBeLessThan(1.12);
+    // Five updates of the five the round expects: charged at σ itself, one update per device.
+    expect(view.versions[0]!.epsilon).toBeCloseTo(
+      charge({ ...dp, noiseMultiplier: 1e-4 }, NOTHING_SPENT, 1).epsilon,
+      9,
+    );
+    expect(view.privacy).toMatchObject({ versions: 1, spent: false });
   });
 
   it("refuses plain uploads for a task that aggregates securely (409 secure_round_required)", async () => {

@@ -23,6 +23,8 @@ export interface SecurePolicy {
   threshold: number;
   phaseMs: number;
   minMembers: number;
+  /** With distributed DP: the std of the discrete Gaussian each device adds, in update units (else 0). */
+  noiseStd: number;
 }
 
 export type SecurePhase = "keys" | "shares" | "masked" | "unmask" | "done" | "abandoned";
@@ -49,6 +51,8 @@ export interface SecureRoundView {
   /** Quantize with value ↦ round(clamp(value, ±bound) · scale), then mask. */
   bound: number;
   scale: number;
+  /** With distributed DP: add N_Z(0, (noiseStd · scale)²) to each quantized value before masking. */
+  noiseStd: number;
   /** Whether the asking device is still part of the round at this phase. */
   member: boolean;
   /** Why the round was abandoned. */
@@ -345,7 +349,13 @@ export class SecureRounds {
 
   view(policy: SecurePolicy, version: number, device: string, now: number, name: string): SecureRoundView {
     const r = this.#round(version);
-    const base = { version, name, bound: policy.clipNorm, scale: SecureRounds.scale(policy) };
+    const base = {
+      version,
+      name,
+      bound: policy.clipNorm,
+      scale: SecureRounds.scale(policy),
+      noiseStd: policy.noiseStd,
+    };
     if (!r) {
       return {
         ...base,

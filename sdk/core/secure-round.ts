@@ -5,6 +5,7 @@
  * polling the round between them. The cluster learns only the sum of the members' inputs.
  */
 import { clipFactor } from "../../shared/aggregation/clipping";
+import { addDiscreteGaussian } from "../../shared/privacy/discrete-gaussian";
 import { quantize, SecAggClient } from "../../shared/privacy/secagg/protocol";
 import type { SecureRoundViewBody } from "../../shared/protocol/api";
 
@@ -110,7 +111,10 @@ export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutco
   for (const v of o.update) squares += v * v;
   const clip = clipFactor(Math.sqrt(squares), o.clipNorm);
   const clipped = clip < 1 ? o.update.map((v) => v * clip) : o.update;
-  const masked = await client.maskedInput(quantize(clipped, view.bound, view.scale), view.incoming ?? []);
+  const fixed = quantize(clipped, view.bound, view.scale);
+  // Distributed DP: this device's share of the round's noise, in the fixed-point domain.
+  if (view.noiseStd > 0) addDiscreteGaussian(fixed, view.noiseStd * view.scale);
+  const masked = await client.maskedInput(fixed, view.incoming ?? []);
   const input = await send("masked", () =>
     o.transport.postBytes(`${o.url}/masked`, new Uint8Array(masked.buffer)),
   );

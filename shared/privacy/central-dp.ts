@@ -11,6 +11,8 @@ import { addGaussianNoise, type RandomWords } from "./gaussian";
 import { DEFAULT_ORDERS, epsilonFromRdp, sampledGaussianRdp } from "./rdp";
 
 export type CentralDp = Extract<TaskConfig["privacy"]["dp"], { kind: "central" }>;
+/** Central or distributed: what the accountant needs is the same. */
+export type AccountedDp = Exclude<TaskConfig["privacy"]["dp"], { kind: "off" }>;
 
 /** What the task has spent: RDP at each of DEFAULT_ORDERS, summed over its private versions. */
 export interface PrivacySpend {
@@ -21,13 +23,13 @@ export interface PrivacySpend {
 export const NOTHING_SPENT: PrivacySpend = { rdp: DEFAULT_ORDERS.map(() => 0), versions: 0 };
 
 /** ε (at the task's δ) of what has been spent. */
-export function epsilonOf(dp: CentralDp, spent: PrivacySpend): number {
+export function epsilonOf(dp: AccountedDp, spent: PrivacySpend): number {
   return spent.versions === 0 ? 0 : epsilonFromRdp(DEFAULT_ORDERS, spent.rdp, dp.delta).epsilon;
 }
 
 /** The spend after one more version in which one device has at most `bound` updates, and its ε. */
 export function charge(
-  dp: CentralDp,
+  dp: AccountedDp,
   spent: PrivacySpend,
   bound: number,
 ): { spent: PrivacySpend; epsilon: number } {
@@ -39,7 +41,7 @@ export function charge(
 }
 
 /** True when the budget has no room for one more version (with one update per device). */
-export function budgetSpent(dp: CentralDp, spent: PrivacySpend): boolean {
+export function budgetSpent(dp: AccountedDp, spent: PrivacySpend): boolean {
   return dp.epsilonBudget !== undefined && charge(dp, spent, 1).epsilon > dp.epsilonBudget;
 }
 
@@ -49,6 +51,16 @@ export function budgetSpent(dp: CentralDp, spent: PrivacySpend): boolean {
  */
 export function roundSize(config: TaskConfig): number {
   return config.aggregation.mode === "async" ? config.aggregation.bufferSize : config.round.targetUpdates;
+}
+
+/**
+ * With distributed DP, the std of the discrete Gaussian each device adds (in update units):
+ * σC/√m, so that m of them sum to N(0, (σC)²).
+ */
+export function deviceNoiseStd(config: TaskConfig): number {
+  const { dp, secureAggregation } = config.privacy;
+  if (dp.kind !== "distributed" || secureAggregation.kind === "off") return 0;
+  return (dp.noiseMultiplier * secureAggregation.clipNorm) / Math.sqrt(roundSize(config));
 }
 
 /** (Σ clipped updates + N(0, (σC)²)) / roundSize: the private pseudo-gradient of a version. */

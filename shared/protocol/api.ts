@@ -178,6 +178,7 @@ export const SecureRoundViewSchema = z.strictObject({
   survivors: z.array(DeviceId).nullable(),
   bound: z.number(),
   scale: z.number(),
+  noiseStd: z.number().nonnegative(),
   member: z.boolean(),
   reason: z.string().nullable(),
 });

@@ -49,6 +49,29 @@ describe("task configuration", () => {
     });
   });
 
+  it("takes distributed DP only with secure aggregation, and central DP only without it", () => {
+    const secure = { kind: "secagg", clipNorm: 1 };
+    const distributed = { kind: "distributed", noiseMultiplier: 1 };
+    expect(
+      parseTaskConfig({ model, privacy: { dp: distributed, secureAggregation: secure } }).privacy.dp,
+    ).toEqual({
+      ...distributed,
+      samplingRate: 1,
+      delta: 1e-5,
+    });
+    expect(problems({ model, privacy: { dp: distributed } })).toMatch(
+      /^privacy\.dp\.kind: distributed DP needs privacy\.secureAggregation/,
+    );
+    expect(
+      problems({
+        model,
+        privacy: { dp: { kind: "central", clipNorm: 1, noiseMultiplier: 1 }, secureAggregation: secure },
+      }),
+    ).toMatch(
+      /^privacy\.dp\.kind: privacy\.secureAggregation hides individual updates: the devices must add the noise/,
+    );
+  });
+
   it("fills central DP's defaults (no amplification by sampling, δ = 1e-5) and names what it cannot work with", () => {
     const dp = { kind: "central", clipNorm: 1, noiseMultiplier: 1 };
     expect(parseTaskConfig({ model, privacy: { dp } }).privacy.dp).toEqual({

@@ -244,6 +244,20 @@ const Dp = z.discriminatedUnion("kind", [
     /** No version is published that would take ε past this; devices are then refused (privacy_budget_spent). */
     epsilonBudget: z.number().positive().max(1e6).optional(),
   }),
+  /**
+   * Distributed DP (Kairouz, Liu and Steinke, ICML 2021), with privacy.secureAggregation:
+   * each device adds discrete Gaussian noise of std σC/√m to its fixed-point update before
+   * masking (C its clipNorm, m the round size), so the sum of m carries N(0, (σC)²) and no
+   * one sees any device's noise; the accountant charges each version at the noise its
+   * updates actually carried.
+   */
+  z.strictObject({
+    kind: z.literal("distributed"),
+    noiseMultiplier: z.number().positive().max(1_000),
+    samplingRate: z.number().gt(0).max(1).default(1),
+    delta: z.number().gt(0).max(0.1).default(1e-5),
+    epsilonBudget: z.number().positive().max(1e6).optional(),
+  }),
 ]);
 
 /**
@@ -324,14 +338,20 @@ export const TaskConfigSchema = z
         needs(["aggregation", "robust"], "only the mean can aggregate a masked sum");
       if (config.trust.detect)
         needs(["trust", "detect"], "the detectors judge individual updates; turn detect off");
-      if (config.privacy.dp.kind !== "off")
-        needs(
-          ["privacy", "dp"],
-          "central DP with secure aggregation needs device-side noise, not yet available",
-        );
+      if (config.privacy.dp.kind === "central")
+        needs(["privacy", "dp", "kind"], 'the devices must add the noise: use "distributed"');
       return;
     }
     if (config.privacy.dp.kind === "off") return;
+    if (config.privacy.dp.kind === "distributed") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["privacy", "dp", "kind"],
+        message:
+          "distributed DP needs privacy.secureAggregation: a device's noise is hidden only inside a masked sum",
+      });
+      return;
+    }
     // A device's influence on a version must be its clipped update and nothing more.
     if (config.aggregation.robust.kind !== "mean") {
       ctx.addIssue({
