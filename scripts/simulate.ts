@@ -48,6 +48,8 @@ training on the same split.
                        compare the two models; reports --json { secure, plain }
   --dropout P          --secure: share of each cluster that leaves every round after sending
                        its masked input (default 0.2)
+                       --secure --dp: distributed DP on the secure task (device noise, --epsilon
+                       over --versions versions at --delta, every device in every version)
   --seed N             seeds the shards, the fleet and training (default 1)
   --plot FILE          where to write the SVG chart (default simulation.svg)
   --json               print one JSON object as the last line`;
@@ -131,7 +133,29 @@ if (opts.secure) {
   say(
     `secure aggregation: ${devices} devices in clusters of 10, ${versions} versions, ${100 * dropout}% of each cluster leaving after masking`,
   );
-  const result = await runSecure({ model, shards, test, seed, versions, clipNorm: clip, dropout, say });
+  // With --dp: distributed DP on the secure task; every device takes part in every version (q = 1).
+  const dp = opts.dp
+    ? {
+        noiseMultiplier: calibrateNoise({ epsilon, delta, samplingRate: 1, versions }),
+        delta,
+        epsilonBudget: epsilon,
+      }
+    : undefined;
+  if (dp)
+    say(
+      `distributed DP: σ = ${dp.noiseMultiplier.toFixed(3)} so that ${versions} versions spend ε = ${epsilon} at δ = ${delta}`,
+    );
+  const result = await runSecure({
+    model,
+    shards,
+    test,
+    seed,
+    versions,
+    clipNorm: clip,
+    dropout,
+    say,
+    ...(dp ? { dp } : {}),
+  });
   const s = result.secure;
   say(
     `secure: ${percent(s.finalAccuracy)} after ${s.versions} versions, plain twin: ${percent(result.plain.finalAccuracy)}; largest |secure − plain| weight ${s.maxAbsDiffVsPlain.toExponential(2)}; ${s.dropoutsRecovered} dropouts recovered, ${s.roundsAbandoned} rounds abandoned; ${(s.bytesPerDevicePerRound / 1e3).toFixed(1)} kB per device per round`,

@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_ROSTER } from "../durable-objects/storage/secure-rounds";
-import { clusterStub } from "../durable-objects/stubs";
+import { clusterStub, coordinatorStub, regionStub } from "../durable-objects/stubs";
 import {
   runSecureRound,
   type SecureOutcome,
@@ -10,7 +10,7 @@ import {
   type SecureTransport,
 } from "../sdk/core/secure-round";
 import { charge, NOTHING_SPENT } from "../shared/privacy/central-dp";
-import { fixedPointScale } from "../shared/privacy/secagg/protocol";
+import { fixedPointScale, quantize } from "../shared/privacy/secagg/protocol";
 import type { CheckinAnswer, SecureRoundViewBody } from "../shared/protocol/api";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
 import {
@@ -178,6 +178,67 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
     ).toBeLessThan(QUANTUM / 2 + 1e-6);
   });
 
+  it("stores no row that equals or correlates with a device's update, mid-round or after, in any tier", async () => {
+    const advance = freezeTime();
+    const start = Date.now();
+    const { devices, urls, stub } = await cluster("sa-rows", 4);
+    const updates = devices.map((_, i) => seededVector(100 + i, DIM));
+    // d4 leaves after masking: the round waits in its unmask phase, masked inputs stored.
+    const rounds = devices.map((d, i) =>
+      member(d, urls[i]!, updates[i]!, i === 4 ? { leaveAfter: "masked" } : {}),
+    );
+    await until(stub, "unmask", 4);
+    // As a device's update travels: f32 bytes, and fixed-point words (also read as a signed vector).
+    const scale = fixedPointScale(100, MAX_ROSTER);
+    const forms = updates.flatMap((u) => [
+      new Uint8Array(u.buffer),
+      new Uint8Array(quantize(u, 100, scale).buffer),
+    ]);
+    const scan = (tier: DurableObjectStub) =>
+      runInDurableObject(tier, (_i, state) => {
+        const sql = state.storage.sql;
+        const tables = sql
+          .exec<{ name: string }>(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+          )
+          .toArray();
+        const blobs: Uint8Array[] = [];
+        for (const { name } of tables) {
+          for (const row of sql.exec(`SELECT * FROM "${name}"`)) {
+            for (const v of Object.values(row)) if (v instanceof ArrayBuffer) blobs.push(new Uint8Array(v));
+          }
+        }
+        return blobs;
+      });
+    const leaks = (blobs: Uint8Array[]) =>
+      blobs.flatMap((b) =>
+        forms.flatMap((f, k) => {
+          const equal = b.length === f.length && b.every((x, j) => x === f[j]);
+          if (equal) return [`equals form ${k}`];
+          if (b.length !== 4 * DIM) return [];
+          // Read as f32 and as int32 against the update: |correlation| ≤ 5/√d for unrelated vectors.
+          const update = updates[Math.floor(k / 2)]!;
+          const views = [new Float32Array(b.slice().buffer), new Int32Array(b.slice().buffer)];
+          return views.flatMap((v) =>
+            Math.abs(correlation(v, update)) > 5 / Math.sqrt(DIM)
+              ? [`correlates with update ${Math.floor(k / 2)}`]
+              : [],
+          );
+        }),
+      );
+    const midRound = await scan(stub);
+    expect(midRound.filter((b) => b.length === 4 * DIM)).toHaveLength(5); // the five masked inputs are there…
+    expect(leaks(midRound)).toEqual([]); // …and none is, or resembles, an update
+
+    advance(start + 31_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await Promise.all(rounds);
+    await waitForVersion("sa-rows", 1);
+    for (const tier of [stub, regionStub(env, "sa-rows", "weur"), coordinatorStub(env, "sa-rows")]) {
+      expect(leaks(await scan(tier))).toEqual([]);
+    }
+  });
+
   it("abandons a round that cannot reach t, with the reason, and tells its members", async () => {
     const advance = freezeTime();
     const start = Date.now();
@@ -282,4 +343,16 @@ async function waitForVersion(task: string, version: number) {
     await tick();
   }
   throw new Error(`${task} never reached version ${version}`);
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let [ma, mb] = [0, 0];
+  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i]! / n, mb + b[i]! / n];
+  let [sab, saa, sbb] = [0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const [x, y] = [a[i]! - ma, b[i]! - mb];
+    [sab, saa, sbb] = [sab + x * y, saa + x * x, sbb + y * y];
+  }
+  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
 }

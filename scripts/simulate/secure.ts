@@ -29,6 +29,8 @@ export interface SecureRunOptions {
   clipNorm: number;
   /** Share of each cluster that leaves after masking, each round. */
   dropout: number;
+  /** Distributed DP on the secure task: the devices' noise sums to N(0, (σC)²) per version. */
+  dp?: { noiseMultiplier: number; delta: number; epsilonBudget: number };
   say: (line: string) => void;
 }
 
@@ -40,6 +42,8 @@ export interface SecureRunResult {
     roundsAbandoned: number;
     bytesPerDevicePerRound: number;
     versions: number;
+    /** With dp: ε after the last version. */
+    epsilon: number | null;
   };
   plain: { finalAccuracy: number };
 }
@@ -70,7 +74,10 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
     secure: {
       ...base,
       // Long enough for a hundred devices' crypto in one process; members that left make the unmask phase wait it out.
-      privacy: { secureAggregation: { kind: "secagg", clipNorm: o.clipNorm, phaseSeconds: 5 } },
+      privacy: {
+        secureAggregation: { kind: "secagg", clipNorm: o.clipNorm, phaseSeconds: 5 },
+        ...(o.dp ? { dp: { kind: "distributed", samplingRate: 1, ...o.dp } } : {}),
+      },
     },
     plain: { ...base, limits: { clipping: { kind: "fixed", maxNorm: o.clipNorm } } },
   };
@@ -111,12 +118,12 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
     if (res.status !== 200) throw new Error(`${task} v${version}: ${res.status}`);
     return new Float32Array(await res.arrayBuffer());
   };
-  const versionOf = async (task: string) =>
-    (
-      (await (await service.fetch(`/v1/admin/tasks/${task}`, { headers: admin })).json()) as {
-        model: { version: number };
-      }
-    ).model.version;
+  const viewOf = async (task: string) =>
+    (await (await service.fetch(`/v1/admin/tasks/${task}`, { headers: admin })).json()) as {
+      model: { version: number };
+      privacy: { epsilon: number } | null;
+    };
+  const versionOf = async (task: string) => (await viewOf(task)).model.version;
   const transport = (device: (typeof devices)[number]): SecureTransport => {
     const call = async (url: string, init: RequestInit, sent: number) => {
       const res = await service.fetch(url, {
@@ -242,6 +249,7 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
       roundsAbandoned,
       bytesPerDevicePerRound: Math.round(bytes / (n * o.versions)),
       versions: version,
+      epsilon: (await viewOf("secure")).privacy?.epsilon ?? null,
     },
     plain: { finalAccuracy: tester.evaluate(p).accuracy },
   };
