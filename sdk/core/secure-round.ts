@@ -86,9 +86,10 @@ export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutco
       const now = await poll().catch(() => null);
       if (!now || now.phase === phase) throw error;
       view = now;
-      return now.phase === "abandoned"
-        ? dropped(`the round was abandoned: ${now.reason}`)
-        : dropped(`the round went on to its ${now.phase} phase without this device`);
+      if (now.phase === "abandoned") return dropped(`the round was abandoned: ${now.reason}`);
+      // A lost answer to a call that did land: the round went on with this device (as `member` says).
+      if (now.phase === "done" && now.member) return null;
+      return dropped(`the round went on to its ${now.phase} phase without this device`);
     }
   };
 
