@@ -410,7 +410,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     if (this.#unmasking.has(version) || !id.secure) return;
     this.#unmasking.add(version);
     try {
-      let unmasked: { sum: Uint32Array; survivors: string[] };
+      let unmasked: Awaited<ReturnType<SecureRounds["unmaskedSum"]>>;
       try {
         unmasked = await this.#rounds.unmaskedSum(version, id.dim, roundName(this.selfName(id), version));
       } catch (error) {
@@ -418,7 +418,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         this.ctx.storage.transactionSync(() => this.#rounds.abandon(version, error.message));
         return;
       }
-      const scale = SecureRounds.scale(id.secure);
+      // The round's own fixed point and noise (a task change since then applies to later rounds).
+      const { scale, bound, noise: noiseStd } = unmasked;
       const values = dequantize(unmasked.sum, scale);
       const payload = new Uint8Array(values.buffer);
       const n = unmasked.survivors.length;
@@ -427,10 +428,10 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       let squares = 0;
       for (const v of values) squares += v * v;
       // With distributed DP the sum also carries n devices' noise, of norm close to √(n·d)·std.
-      const noise = 1.1 * Math.sqrt(n * id.dim) * id.secure.noiseStd;
-      const limit = n * id.secure.clipNorm + (n * Math.sqrt(id.dim)) / (2 * scale) + noise;
+      const noise = 1.1 * Math.sqrt(n * id.dim) * noiseStd;
+      const limit = n * bound + (n * Math.sqrt(id.dim)) / (2 * scale) + noise;
       if (Math.sqrt(squares) > limit * (1 + 1e-6)) {
-        const reason = `the unmasked sum's norm ${Math.sqrt(squares).toPrecision(4)} is more than ${n} updates clipped to ${id.secure.clipNorm} can make: a member did not clip`;
+        const reason = `the unmasked sum's norm ${Math.sqrt(squares).toPrecision(4)} is more than ${n} updates clipped to ${bound} can make: a member did not clip`;
         this.ctx.storage.transactionSync(() => this.#rounds.abandon(version, reason));
         count(this.metrics(), "fedge_updates_refused_total", { code: "secure_sum_too_large" }, n);
         return;

@@ -239,6 +239,44 @@ describe("secure aggregation in a cluster (privacy.secureAggregation)", () => {
     }
   });
 
+  it("keeps a round's fixed point when the task's clipNorm changes mid-round: devices and the unmasking agree", async () => {
+    const { devices, urls } = await cluster("sa-change");
+    const updates = devices.map((_, i) => seededVector(120 + i, DIM));
+    // d4 reaches the masked phase, then waits until the task has changed before it reads the round.
+    let atMasked!: () => void;
+    const reached = new Promise<void>((resolve) => (atMasked = resolve));
+    let changed!: () => void;
+    const change = new Promise<void>((resolve) => (changed = resolve));
+    const slow = transport(devices[4]!);
+    const gated: SecureTransport = {
+      ...slow,
+      get: async (url) => {
+        const view = await slow.get(url);
+        if (view.phase !== "masked") return view;
+        atMasked();
+        await change;
+        return slow.get(url);
+      },
+    };
+    const rounds = devices.map((d, i) =>
+      i === 4 ? member(d, urls[i]!, updates[i]!, { transport: gated }) : member(d, urls[i]!, updates[i]!),
+    );
+    await reached;
+    await until(clusterStub(env, "sa-change", "weur", devices[0]!.cluster), "masked", 4);
+    const config = secureTask();
+    const changedTask = await createTask("sa-change", {
+      ...config,
+      privacy: { secureAggregation: { kind: "secagg", clipNorm: 50, phaseSeconds: 30, minMembers: 3 } },
+    });
+    expect(changedTask.status).toBe(200);
+    changed();
+    expect((await Promise.all(rounds)).map((o) => o.status)).toEqual(Array(N).fill("aggregated"));
+    await waitForVersion("sa-change", 1);
+    const [v0, v1] = [await weights("sa-change", 0), await weights("sa-change", 1)];
+    const expected = Float64Array.from(v0, (w, j) => w + updates.reduce((t, u) => t + u[j]!, 0) / N);
+    expect(maxAbsDiff(v1, expected)).toBeLessThan(QUANTUM / 2 + 1e-6);
+  });
+
   it("abandons a round that cannot reach t, with the reason, and tells its members", async () => {
     const advance = freezeTime();
     const start = Date.now();

@@ -68,6 +68,10 @@ type RoundRow = {
   shared: string | null;
   survivors: string | null;
   reason: string | null;
+  /** The fixed point and the noise the round started with: a task change applies to later rounds. */
+  bound: number;
+  scale: number;
+  noise: number;
 };
 
 const blobKey = (version: number, device: string) => `sa:${version}:${device}`;
@@ -81,7 +85,8 @@ export class SecureRounds {
     this.#blobs = blobs;
     sql.exec(`CREATE TABLE IF NOT EXISTS sa_rounds (
       version INTEGER PRIMARY KEY, phase TEXT NOT NULL, deadline_at INTEGER NOT NULL, threshold INTEGER,
-      roster TEXT, shared TEXT, survivors TEXT, reason TEXT)`);
+      roster TEXT, shared TEXT, survivors TEXT, reason TEXT,
+      bound REAL NOT NULL, scale REAL NOT NULL, noise REAL NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS sa_keys (
       version INTEGER NOT NULL, device TEXT NOT NULL, c_pk TEXT NOT NULL, s_pk TEXT NOT NULL,
       seq INTEGER NOT NULL, PRIMARY KEY (version, device))`);
@@ -120,9 +125,12 @@ export class SecureRounds {
     const round = this.#round(version);
     if (!round) {
       this.#sql.exec(
-        "INSERT INTO sa_rounds (version, phase, deadline_at) VALUES (?, 'keys', ?)",
+        "INSERT INTO sa_rounds (version, phase, deadline_at, bound, scale, noise) VALUES (?, 'keys', ?, ?, ?, ?)",
         version,
         now + policy.phaseMs,
+        policy.clipNorm,
+        SecureRounds.scale(policy),
+        policy.noiseStd,
       );
     } else if (round.phase !== "keys") {
       const mine = this.#sql
@@ -293,7 +301,7 @@ export class SecureRounds {
     version: number,
     dim: number,
     name: string,
-  ): Promise<{ sum: Uint32Array; survivors: string[] }> {
+  ): Promise<{ sum: Uint32Array; survivors: string[]; bound: number; scale: number; noise: number }> {
     const r = this.#round(version);
     if (r?.phase !== "unmask") throw new SecAggError(`the round for version ${version} is not unmasking`);
     const survivors = JSON.parse(r.survivors!) as string[];
@@ -321,7 +329,7 @@ export class SecureRounds {
       threshold: r.threshold!,
       dim,
     });
-    return { sum, survivors };
+    return { sum, survivors, bound: r.bound, scale: r.scale, noise: r.noise };
   }
 
   /** The sum has gone into the log: the round is done, and everything devices sent for it is deleted. */
@@ -349,6 +357,7 @@ export class SecureRounds {
 
   view(policy: SecurePolicy, version: number, device: string, now: number, name: string): SecureRoundView {
     const r = this.#round(version);
+    // Until the round starts, what it will start with.
     const base = {
       version,
       name,
@@ -393,6 +402,9 @@ export class SecureRounds {
         : null;
     return {
       ...base,
+      bound: r.bound,
+      scale: r.scale,
+      noiseStd: r.noise,
       phase: r.phase,
       deadlineAt: r.deadline_at,
       threshold: r.threshold,
