@@ -116,3 +116,40 @@ describe("token renewal", () => {
     expect(((await res.json()) as { token?: string }).token).toBeUndefined();
   });
 });
+
+describe("the compression schedule at check-in", () => {
+  it("assigns the density for the version trained on: DGC's warm-up decays it from near dense to the floor", async () => {
+    const task = "dgc-warmup";
+    const schedule = { kind: "exponential-decay", warmupVersions: 4 } as const;
+    const created = await createTask(task, {
+      model: MODEL,
+      round: { targetUpdates: 1, deadlineSeconds: 60 },
+      compression: { density: 0.01, bits: 8, schedule },
+    });
+    expect(created.status).toBe(201);
+    const d = await registerOnly(task, "afr");
+    const checkin = async () =>
+      (await (
+        await api(`/v1/tasks/${task}/checkin`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${d.token}` },
+        })
+      ).json()) as {
+        action: string;
+        upload: { baseVersion: number; compression: { density: number; bits: number } };
+      };
+    const first = await checkin();
+    expect(first.upload.baseVersion).toBe(0);
+    expect(first.upload.compression.density).toBeCloseTo(10 ** -0.5, 12);
+    expect(first.upload.compression.bits).toBe(8);
+    expect((await upload(task, d, seededVector(1, 6), { sampleWeight: 1 })).status).toBe(202);
+    await waitForVersion(task, 1);
+    // The edge's view of the task is a second old at most: ask until it assigns version 1.
+    let second = await checkin();
+    while (second.action !== "train" || second.upload.baseVersion !== 1) {
+      await new Promise((r) => setTimeout(r, 50));
+      second = await checkin();
+    }
+    expect(second.upload.compression.density).toBeCloseTo(0.1, 12);
+  });
+});

@@ -205,13 +205,26 @@ const Limits = z.strictObject({
 });
 
 /**
+ * How the density assigned at check-in moves with the version trained on: fixed, or the
+ * warm-up of Deep Gradient Compression (Lin et al., ICLR 2018), which starts dense while
+ * the model changes fast and decays exponentially to the floor: density(v) =
+ * max(c^(v+1), floor) with c = floor^(1/warmupVersions), so the floor is reached at
+ * version warmupVersions − 1 (shared/codecs/schedule.ts).
+ */
+const CompressionSchedule = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("fixed") }),
+  z.strictObject({ kind: z.literal("exponential-decay"), warmupVersions: z.int().min(1).max(100_000) }),
+]);
+
+/**
  * The compression the server assigns devices at check-in (docs/codecs.md): top-k density
- * and bits per value, with error feedback on the device (DGC, Lin et al. 2018). The
- * default sends dense f32.
+ * (the floor, with a schedule) and bits per value, with error feedback on the device (DGC,
+ * Lin et al. 2018). The default sends dense f32.
  */
 const Compression = z.strictObject({
   density: z.number().gt(0).max(1).default(1),
   bits: z.union([z.literal(32), z.literal(16), z.literal(8), z.literal(4)]).default(32),
+  schedule: CompressionSchedule.default({ kind: "fixed" }),
 });
 
 const Devices = z.strictObject({
@@ -320,7 +333,7 @@ export const TaskConfigSchema = z
       clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },
     }),
     devices: Devices.default({ minBatteryLevel: 0.2 }),
-    compression: Compression.default({ density: 1, bits: 32 }),
+    compression: Compression.default({ density: 1, bits: 32, schedule: { kind: "fixed" } }),
     placement: Placement.default({ coordinatorRegion: "enam" }),
     privacy: Privacy.default({ dp: { kind: "off" }, secureAggregation: { kind: "off" } }),
     retention: Retention.default({ receiptsHours: 168, telemetryHours: 720 }),

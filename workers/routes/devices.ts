@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { clusterIdentity } from "../../durable-objects/identities";
 import { clusterStub, directoryStub } from "../../durable-objects/stubs";
 import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
+import { assignedCompression } from "../../shared/codecs/schedule";
 import { FedgeError } from "../../shared/errors";
 import {
   type CheckinAnswer,
@@ -125,7 +126,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       url: `/v1/tasks/${device.task}/updates`,
       baseVersion: decision.version,
       layoutHash: view.task.layoutHash,
-      compression: view.task.config.compression,
+      compression: assignedCompression(view.task.config.compression, decision.version),
       /** Uploads this device may have in flight now (window-based flow control). */
       credits: decision.credits,
       ...secureRef(device.task, decision.version, config),

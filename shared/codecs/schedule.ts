@@ -1,0 +1,18 @@
+/**
+ * The compression a device is assigned for a version (task config `compression`): the
+ * configured density and bits, or, with the exponential-decay schedule of Deep Gradient
+ * Compression (Lin et al., ICLR 2018, §3.3 "warm-up training"), a density that starts near
+ * dense and shrinks by a factor c per version down to the configured floor ρ:
+ * density(v) = max(c^(v+1), ρ), c = ρ^(1/E) for a warm-up of E versions.
+ */
+import type { TaskConfig } from "../protocol/task-config";
+
+export function assignedCompression(
+  compression: TaskConfig["compression"],
+  version: number,
+): { density: number; bits: TaskConfig["compression"]["bits"] } {
+  const { density: floor, bits, schedule } = compression;
+  if (schedule.kind === "fixed") return { density: floor, bits };
+  const c = floor ** (1 / schedule.warmupVersions);
+  return { density: Math.max(c ** (version + 1), floor), bits };
+}
