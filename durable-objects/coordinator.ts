@@ -12,6 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { createOptimizer, pseudoGradient } from "../shared/aggregation/index";
+import { nextShift } from "../shared/codecs/quality";
 import { FedgeError } from "../shared/errors";
 import { emptyMetrics, type MetricSet, merge } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
@@ -318,6 +319,7 @@ export class Coordinator extends DurableObject<Env> {
       // A round whose every update was given weight 0 (all flagged by the clusters' detectors) moves nothing.
       delta = batch.weight > 0 ? pseudoGradient(batch) : new Float32Array(current.length);
     }
+    const shift = await this.#compressionShift(task);
     const state = loadOptimizerState(meta, blobs, optimizer, current.length);
     const next = optimizer.apply(current, delta, state);
     const bad = next.findIndex((v) => !Number.isFinite(v));
@@ -341,6 +343,7 @@ export class Coordinator extends DurableObject<Env> {
     return ok(() => {
       saveOptimizerState(meta, blobs, optimizer, state);
       if (privacy) meta.set("privacy", privacy.spent);
+      if (shift !== null) meta.set("compressionShift", shift);
       this.#commitVersion(task, manifest, round, batch.weight, now, null, privacy ?? undefined);
       this.#weights = { version, values: next };
       const m = this.#metrics();
@@ -474,7 +477,21 @@ export class Coordinator extends DurableObject<Env> {
         step: this.#open().meta.get<{ step: number }>("optimizer")?.step ?? 0,
       },
       privacy: task.config.privacy.dp.kind === "off" ? null : this.#privacyView(task.config.privacy.dp),
+      compressionShift: this.#open().meta.get<number>("compressionShift") ?? 1,
     };
+  }
+
+  /**
+   * compression.quality: the next factor on the assigned density, from the federated
+   * evaluation loss of the versions evaluated so far (null when off).
+   */
+  async #compressionShift(task: TaskRecord): Promise<number | null> {
+    const quality = task.config.compression.quality;
+    if (quality.kind === "off") return null;
+    const losses = (await this.#evaluations(task))
+      .filter((e) => e.reports >= quality.minReports)
+      .map((e) => e.loss);
+    return nextShift(this.#open().meta.get<number>("compressionShift") ?? 1, losses, quality);
   }
 
   /** What the task has spent on privacy: the RDP of its noisy versions so far. */

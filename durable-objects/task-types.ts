@@ -57,6 +57,8 @@ export interface TaskView {
   optimizer: { kind: string; step: number };
   /** With privacy.dp: ε spent at the task's δ, and whether the budget has room for another version. */
   privacy: PrivacyView | null;
+  /** Quality-aware compression's factor on the assigned density (compression.quality): 1 unless the loss stalled. */
+  compressionShift: number;
 }
 
 export interface PrivacyView {

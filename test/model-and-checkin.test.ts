@@ -153,3 +153,49 @@ describe("the compression schedule at check-in", () => {
     expect(second.upload.compression.density).toBeCloseTo(0.1, 12);
   });
 });
+
+describe("quality-aware compression at check-in", () => {
+  it("doubles every device's density when the federated evaluation loss stalls, as of the next published version", async () => {
+    const task = "quality-shift";
+    const created = await createTask(task, {
+      model: MODEL,
+      round: { targetUpdates: 1, deadlineSeconds: 60 },
+      compression: { density: 0.01, bits: 8, quality: { kind: "loss-window", window: 2, minReports: 1 } },
+    });
+    expect(created.status).toBe(201);
+    const d = await registerOnly(task, "afr");
+    const post = (path: string, body?: unknown) =>
+      api(`/v1/tasks/${task}/${path}`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${d.token}`, "Content-Type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    /** Checks in until the device is assigned `version`; returns the assigned density. */
+    const densityFor = async (version: number) => {
+      for (;;) {
+        const a = (await (await post("checkin")).json()) as {
+          action: string;
+          upload?: { baseVersion: number; compression: { density: number } };
+        };
+        if (a.action === "train" && a.upload!.baseVersion === version) return a.upload!.compression.density;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    expect(await densityFor(0)).toBeCloseTo(0.01, 12);
+    // Version 0 is evaluated at loss 0.5; the update makes version 1, which scores the same.
+    expect((await post("evaluations", { version: 0, loss: 0.5, accuracy: 0.8, examples: 10 })).status).toBe(
+      202,
+    );
+    expect((await upload(task, d, seededVector(1, 6), { sampleWeight: 1 })).status).toBe(202);
+    await waitForVersion(task, 1);
+    expect(await densityFor(1)).toBeCloseTo(0.01, 12); // one evaluated version: fewer than the window
+    expect((await post("evaluations", { version: 1, loss: 0.5, accuracy: 0.8, examples: 10 })).status).toBe(
+      202,
+    );
+    expect((await upload(task, d, seededVector(2, 6), { sampleWeight: 1, baseVersion: 1 })).status).toBe(202);
+    const view = await waitForVersion(task, 2);
+    // Losses [0.5, 0.5] over the window of 2: a stall, so the density doubles.
+    expect(view.compressionShift).toBe(2);
+    expect(await densityFor(2)).toBeCloseTo(0.02, 12);
+  });
+});

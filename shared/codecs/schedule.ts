@@ -10,9 +10,13 @@ import type { TaskConfig } from "../protocol/task-config";
 export function assignedCompression(
   compression: TaskConfig["compression"],
   version: number,
+  /** The quality-aware factor (shared/codecs/quality.ts): 1 unless the loss has stalled. */
+  shift = 1,
 ): { density: number; bits: TaskConfig["compression"]["bits"] } {
   const { density: floor, bits, schedule } = compression;
-  if (schedule.kind === "fixed") return { density: floor, bits };
-  const c = floor ** (1 / schedule.warmupVersions);
-  return { density: Math.max(c ** (version + 1), floor), bits };
+  const scheduled =
+    schedule.kind === "fixed"
+      ? floor
+      : Math.max((floor ** (1 / schedule.warmupVersions)) ** (version + 1), floor);
+  return { density: Math.min(1, scheduled * shift), bits };
 }

@@ -259,6 +259,8 @@ export const TaskViewSchema = z.strictObject({
     publishing: z.boolean(),
   }),
   optimizer: z.strictObject({ kind: z.string(), step: Count }),
+  /** compression.quality's factor on every device's assigned density: 1 unless the loss stalled. */
+  compressionShift: z.number().min(1),
   /** With privacy.dp: ε spent at δ; `spent` once no further version fits the budget. */
   privacy: z
     .strictObject({

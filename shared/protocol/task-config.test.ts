@@ -42,7 +42,7 @@ describe("task configuration", () => {
         clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },
       },
       devices: { minBatteryLevel: 0.2 },
-      compression: { density: 1, bits: 32, schedule: { kind: "fixed" } },
+      compression: { density: 1, bits: 32, schedule: { kind: "fixed" }, quality: { kind: "off" } },
       placement: { coordinatorRegion: "enam" },
       privacy: { dp: { kind: "off" }, secureAggregation: { kind: "off" } },
       retention: { receiptsHours: 168, telemetryHours: 720 },

@@ -221,10 +221,30 @@ const CompressionSchedule = z.discriminatedUnion("kind", [
  * (the floor, with a schedule) and bits per value, with error feedback on the device (DGC,
  * Lin et al. 2018). The default sends dense f32.
  */
+/**
+ * Quality-aware compression (shared/codecs/quality.ts): at each published version the
+ * coordinator compares the federated evaluation loss of the last `window` evaluated
+ * versions, newer half against older half; stalling or rising (not `tolerance` lower,
+ * relative) doubles the density every device is assigned, up to `maxShift` times and never
+ * past dense; improving halves the shift back toward 1.
+ */
+const CompressionQuality = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("off") }),
+  z.strictObject({
+    kind: z.literal("loss-window"),
+    window: z.int().min(2).max(1_000).default(6),
+    tolerance: z.number().min(0).max(1).default(0.01),
+    maxShift: z.number().min(1).max(1_000_000).default(16),
+    /** Versions evaluated by fewer devices are not counted. */
+    minReports: z.int().min(1).max(1_000_000).default(3),
+  }),
+]);
+
 const Compression = z.strictObject({
   density: z.number().gt(0).max(1).default(1),
   bits: z.union([z.literal(32), z.literal(16), z.literal(8), z.literal(4)]).default(32),
   schedule: CompressionSchedule.default({ kind: "fixed" }),
+  quality: CompressionQuality.default({ kind: "off" }),
 });
 
 const Devices = z.strictObject({
@@ -333,7 +353,12 @@ export const TaskConfigSchema = z
       clipping: { kind: "adaptive", multiplier: 4, window: 50, minHistory: 5 },
     }),
     devices: Devices.default({ minBatteryLevel: 0.2 }),
-    compression: Compression.default({ density: 1, bits: 32, schedule: { kind: "fixed" } }),
+    compression: Compression.default({
+      density: 1,
+      bits: 32,
+      schedule: { kind: "fixed" },
+      quality: { kind: "off" },
+    }),
     placement: Placement.default({ coordinatorRegion: "enam" }),
     privacy: Privacy.default({ dp: { kind: "off" }, secureAggregation: { kind: "off" } }),
     retention: Retention.default({ receiptsHours: 168, telemetryHours: 720 }),

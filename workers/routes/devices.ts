@@ -126,7 +126,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       url: `/v1/tasks/${device.task}/updates`,
       baseVersion: decision.version,
       layoutHash: view.task.layoutHash,
-      compression: assignedCompression(view.task.config.compression, decision.version),
+      compression: assignedCompression(view.task.config.compression, decision.version, view.compressionShift),
       /** Uploads this device may have in flight now (window-based flow control). */
       credits: decision.credits,
       ...secureRef(device.task, decision.version, config),
