@@ -44,6 +44,8 @@ export interface SecureRunResult {
     versions: number;
     /** With dp: ε after the last version. */
     epsilon: number | null;
+    /** 5xx answers the devices had to retry. */
+    serverErrors: number;
   };
   plain: { finalAccuracy: number };
 }
@@ -124,6 +126,8 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
       privacy: { epsilon: number } | null;
     };
   const versionOf = async (task: string) => (await viewOf(task)).model.version;
+  /** 5xx answers: the device retries them (every secure call is idempotent); a run should have none. */
+  const serverErrors: string[] = [];
   const transport = (device: (typeof devices)[number]): SecureTransport => {
     const call = async (url: string, init: RequestInit, sent: number) => {
       const res = await service.fetch(url, {
@@ -135,6 +139,8 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
       });
       const text = await res.text();
       device.bytes += sent + text.length;
+      if (res.status >= 500)
+        serverErrors.push(`${init.method ?? "GET"} ${url}: ${res.status} ${text.slice(0, 300)}`);
       if (res.status >= 300) throw new Error(`${init.method ?? "GET"} ${url}: ${res.status} ${text}`);
       return JSON.parse(text) as SecureRoundViewBody;
     };
@@ -239,6 +245,7 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
       `${String(version).padEnd(9)}${`${(100 * sa).toFixed(2)}%`.padEnd(12)}${`${(100 * pa).toFixed(2)}%`.padEnd(11)}${diff.toExponential(2)}`,
     );
   }
+  for (const e of serverErrors.slice(0, 3)) o.say(`server error (retried): ${e}`);
   const [s, p] = [await weightsOf("secure", version), await weightsOf("plain", version)];
   const bytes = devices.reduce((sum, d) => sum + d.bytes, 0);
   return {
@@ -250,6 +257,7 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
       bytesPerDevicePerRound: Math.round(bytes / (n * o.versions)),
       versions: version,
       epsilon: (await viewOf("secure")).privacy?.epsilon ?? null,
+      serverErrors: serverErrors.length,
     },
     plain: { finalAccuracy: tester.evaluate(p).accuracy },
   };
