@@ -35,9 +35,25 @@ export function charge(
 ): { spent: PrivacySpend; epsilon: number } {
   if (!(Number.isInteger(bound) && bound >= 1))
     throw new RangeError(`bound must be an integer ≥ 1, got ${bound}`);
-  const step = sampledGaussianRdp(dp.samplingRate, dp.noiseMultiplier / bound, DEFAULT_ORDERS);
+  const step = stepRdp(dp.samplingRate, dp.noiseMultiplier / bound);
   const next = { rdp: spent.rdp.map((r, i) => r + step[i]!), versions: spent.versions + 1 };
   return { spent: next, epsilon: epsilonOf(dp, next) };
+}
+
+/**
+ * One application's RDP at DEFAULT_ORDERS, remembered for the last few (q, σ): the task view
+ * asks whether the budget has room at every read, and the fractional orders' series is not free.
+ */
+const steps = new Map<string, number[]>();
+function stepRdp(q: number, sigma: number): number[] {
+  const key = `${q}:${sigma}`;
+  let step = steps.get(key);
+  if (!step) {
+    step = sampledGaussianRdp(q, sigma, DEFAULT_ORDERS);
+    if (steps.size >= 32) steps.delete(steps.keys().next().value!);
+    steps.set(key, step);
+  }
+  return step;
 }
 
 /** True when the budget has no room for one more version (with one update per device). */
