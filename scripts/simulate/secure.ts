@@ -200,12 +200,20 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
           updateId: randomUpdateId(),
           layoutHash: plain.upload.layoutHash,
         });
-        const sent = await service.fetch(plain.upload.url, {
-          method: "POST",
-          headers: { Authorization: `Bearer ${d.plain.token}`, "Content-Type": "application/octet-stream" },
-          body: frame as Uint8Array<ArrayBuffer>,
-        });
-        if (sent.status !== 202) throw new Error(`plain upload: ${sent.status} ${await sent.text()}`);
+        // As a device would: a shed upload (429, 503) is sent again after its Retry-After.
+        for (let attempt = 1; ; attempt++) {
+          const sent = await service.fetch(plain.upload.url, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${d.plain.token}`, "Content-Type": "application/octet-stream" },
+            body: frame as Uint8Array<ArrayBuffer>,
+          });
+          const text = await sent.text();
+          if (sent.status === 202) break;
+          if ((sent.status !== 429 && sent.status !== 503) || attempt >= 10) {
+            throw new Error(`plain upload: ${sent.status} ${text}`);
+          }
+          await sleep(1000 * Number(sent.headers.get("Retry-After") ?? 1));
+        }
         return runSecureRound({
           device: d.secure.deviceId,
           url: secure.upload.secure!.url,
