@@ -121,6 +121,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   /** Accepted updates' norms, oldest first, for adaptive clipping; loaded on first use. */
   #norms: number[] | null = null;
   #housekeptAt: number | undefined;
+  /** When the member longest silent that still has telemetry last checked in: null for none, undefined until read. */
+  #telemetrySince: number | null | undefined;
   #flowControl: ClusterFlow | null = null;
   readonly #trust = new ClusterTrust();
   #complete: { newest: number; settings: number; value: boolean } | null = null;
@@ -161,6 +163,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           report.battery ? JSON.stringify(report.battery) : null,
           report.network ? JSON.stringify(report.network) : null,
         );
+        // The first telemetry kept: its erasure needs an alarm. (A later report only makes the memo early, which is harmless.)
+        if (this.#telemetrySince === null && (report.battery || report.network)) this.#telemetrySince = now;
         const wait = (reason: WaitReason, retryAfterSeconds: number): CheckinDecision => ({
           action: "wait",
           reason,
@@ -593,11 +597,13 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
    * be erased (at most hourly too); at each secure round's phase deadline.
    */
   protected override housekeepingAt(id: ClusterIdentity, now: number): number | null {
+    // Asked at every admit (each upload): only the receipts query is not remembered.
     const times: number[] = [];
-    const phase = this.#rounds.nextDeadline();
+    const phase = id.secure ? this.#rounds.nextDeadline() : null;
     if (phase !== null) times.push(phase);
     const receipts = this.ctx.storage.sql.exec("SELECT 1 FROM receipts LIMIT 1").toArray().length > 0;
-    const silentSince = this.#members.oldestTelemetry();
+    if (this.#telemetrySince === undefined) this.#telemetrySince = this.#members.oldestTelemetry();
+    const silentSince = this.#telemetrySince;
     if (receipts || silentSince !== null) {
       // The hour counts from the first time there was something to keep an eye on.
       this.#housekeptAt ??= this.meta.get<number>("housekept") ?? now;
@@ -615,6 +621,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM receipts WHERE received_at < ?", now - id.retention.receiptsMs);
     this.#members.eraseTelemetry(now - id.retention.telemetryMs);
+    this.#telemetrySince = undefined;
     const newest = this.newestVersion();
     if (newest !== undefined) this.#members.forgetAssignmentsBefore(newest - id.maxStaleness);
     if (!id.secure) return;
