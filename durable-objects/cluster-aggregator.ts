@@ -16,7 +16,7 @@ import type { EncryptedShare, UnmaskShare } from "../shared/privacy/secagg/proto
 import { dequantize, SecAggError } from "../shared/privacy/secagg/protocol";
 import { Codec, type CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
-import { type ReputationState, reputationOf } from "../shared/trust/index";
+import { l2Norm, type ReputationState, reputationOf } from "../shared/trust/index";
 import { ClusterFlow, FLOW } from "./cluster-flow";
 import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust";
 import type { PartialAck, PartialEnvelope } from "./partial";
@@ -429,13 +429,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const n = unmasked.survivors.length;
       // The one check a masked sum allows: n updates clipped to C sum to a norm of at most n·C
       // (plus the rounding, half a step per coordinate each). More means a member did not clip.
-      let squares = 0;
-      for (const v of values) squares += v * v;
+      const norm = l2Norm(values);
       // With distributed DP the sum also carries n devices' noise, of norm close to √(n·d)·std.
       const noise = 1.1 * Math.sqrt(n * id.dim) * noiseStd;
       const limit = n * bound + (n * Math.sqrt(id.dim)) / (2 * scale) + noise;
-      if (Math.sqrt(squares) > limit * (1 + 1e-6)) {
-        const reason = `the unmasked sum's norm ${Math.sqrt(squares).toPrecision(4)} is more than ${n} updates clipped to ${bound} can make: a member did not clip`;
+      if (norm > limit * (1 + 1e-6)) {
+        const reason = `the unmasked sum's norm ${norm.toPrecision(4)} is more than ${n} updates clipped to ${bound} can make: a member did not clip`;
         this.ctx.storage.transactionSync(() => this.#rounds.abandon(version, reason));
         count(this.metrics(), "fedge_updates_refused_total", { code: "secure_sum_too_large" }, n);
         return;

@@ -13,7 +13,7 @@ import { runSecureRound, type SecureTransport } from "../../sdk/core/secure-roun
 import type { Example } from "../../sdk/spam/features";
 import { modelSpec, type SpamModel } from "../../sdk/spam/model";
 import { DEFAULT_TRAIN_OPTIONS, spamTrainer } from "../../sdk/spam/trainer";
-import { clipFactor } from "../../shared/aggregation/clipping";
+import { clipToNorm } from "../../shared/aggregation/clipping";
 import type { CheckinAnswer, Registration, SecureRoundViewBody } from "../../shared/protocol/api";
 import { encodeDenseF32Frame, randomUpdateId } from "../../shared/protocol/frame";
 import type { TaskConfigInput } from "../../shared/protocol/task-config";
@@ -191,10 +191,7 @@ async function run(o: SecureRunOptions, service: LocalService): Promise<SecureRu
           await checkin("plain", d.plain.token),
         ];
         // The plain twin gets the update as the secure round's device clips it, with weight 1.
-        let squares = 0;
-        for (const v of update) squares += v * v;
-        const clip = clipFactor(Math.sqrt(squares), o.clipNorm);
-        const frame = encodeDenseF32Frame(clip < 1 ? update.map((v) => v * clip) : update, {
+        const frame = encodeDenseF32Frame(clipToNorm(update, o.clipNorm), {
           baseVersion: plain.upload.baseVersion,
           sampleWeight: 1,
           updateId: randomUpdateId(),

@@ -4,7 +4,7 @@
  * to the task's norm, quantize it to fixed point, and take it through the four phases,
  * polling the round between them. The cluster learns only the sum of the members' inputs.
  */
-import { clipFactor } from "../../shared/aggregation/clipping";
+import { clipToNorm } from "../../shared/aggregation/clipping";
 import { addDiscreteGaussian } from "../../shared/privacy/discrete-gaussian";
 import { quantize, SecAggClient } from "../../shared/privacy/secagg/protocol";
 import type { SecureRoundViewBody } from "../../shared/protocol/api";
@@ -108,11 +108,7 @@ export async function runSecureRound(o: SecureRoundOptions): Promise<SecureOutco
   if (o.leaveAfter === "shares") return dropped("left after sharing keys");
   const atMasked = await reach("masked");
   if (atMasked) return atMasked;
-  let squares = 0;
-  for (const v of o.update) squares += v * v;
-  const clip = clipFactor(Math.sqrt(squares), o.clipNorm);
-  const clipped = clip < 1 ? o.update.map((v) => v * clip) : o.update;
-  const fixed = quantize(clipped, view.bound, view.scale);
+  const fixed = quantize(clipToNorm(o.update, o.clipNorm), view.bound, view.scale);
   // Distributed DP: this device's share of the round's noise, in the fixed-point domain.
   if (view.noiseStd > 0) addDiscreteGaussian(fixed, view.noiseStd * view.scale);
   const masked = await client.maskedInput(fixed, view.incoming ?? []);

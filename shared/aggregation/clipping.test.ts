@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clipBound, clipFactor, median } from "./clipping";
+import { clipBound, clipFactor, clipToNorm, median } from "./clipping";
 
 describe("median", () => {
   it("is the middle value of an odd count and the mean of the two middle values of an even count", () => {
@@ -36,5 +36,15 @@ describe("clipFactor", () => {
     expect(clipFactor(5, 5)).toBe(1);
     expect(clipFactor(20, 5)).toBe(0.25);
     expect(clipFactor(1e6, Number.POSITIVE_INFINITY)).toBe(1);
+  });
+});
+
+describe("clipToNorm", () => {
+  it("scales a vector above C to norm C, and leaves one within it as it is (the same array)", () => {
+    const long = Float32Array.of(3, 4);
+    expect(Array.from(clipToNorm(long, 1))).toEqual([Math.fround(0.6), Math.fround(0.8)]);
+    expect(Array.from(long)).toEqual([3, 4]);
+    const short = Float32Array.of(0.3, 0.4);
+    expect(clipToNorm(short, 1)).toBe(short);
   });
 });

@@ -9,6 +9,8 @@
  * their γ = ½); a multiple above 1 leaves honest updates, whose norms cluster around the
  * median, untouched and caps outliers.
  */
+import { l2Norm } from "../trust/vectors";
+
 export type ClippingConfig =
   | { kind: "off" }
   | { kind: "fixed"; maxNorm: number }
@@ -44,4 +46,10 @@ export function clipBound(config: ClippingConfig, recentNorms: readonly number[]
 /** The factor an update of L2 norm `norm` is scaled by under bound C: min(1, C / norm). */
 export function clipFactor(norm: number, bound: number): number {
   return norm > bound ? bound / norm : 1;
+}
+
+/** `values` scaled to L2 norm at most C: the same array when it is within C, else a scaled copy. */
+export function clipToNorm(values: Float32Array, bound: number): Float32Array {
+  const clip = clipFactor(l2Norm(values), bound);
+  return clip < 1 ? values.map((v) => v * clip) : values;
 }
