@@ -30,6 +30,12 @@ export function xorshift32(seed: number): () => number {
   };
 }
 
+/** 53-bit uniforms in [0, 1) from two xorshift32 draws each: the noise samplers' seeded source. */
+export function seededUniform(seed: number): () => number {
+  const next = xorshift32(seed);
+  return () => (Math.floor(next() * 2 ** 26) * 2 ** 27 + Math.floor(next() * 2 ** 27)) / 2 ** 53;
+}
+
 /** A vector of `dim` xorshift32 values in [-1, 1). */
 export function seededVector(seed: number, dim: number): Float32Array {
   const random = xorshift32(seed);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { xorshift32 } from "../../test/fixtures";
+import { seededUniform } from "../../test/fixtures";
 import { parseTaskConfig } from "../protocol/task-config";
 import {
   budgetSpent,
@@ -11,17 +11,10 @@ import {
   privateMean,
   roundSize,
 } from "./central-dp";
-import { addGaussianNoise, type RandomWords } from "./gaussian";
+import { addGaussianNoise } from "./gaussian";
 import { DEFAULT_ORDERS, epsilonFromRdp, sampledGaussianRdp } from "./rdp";
 
 const dp: CentralDp = { kind: "central", clipNorm: 2, noiseMultiplier: 1.1, samplingRate: 0.1, delta: 1e-5 };
-
-function seeded(seed: number): RandomWords {
-  const next = xorshift32(seed);
-  return (words) => {
-    for (let i = 0; i < words.length; i++) words[i] = Math.floor(next() * 0x100000000);
-  };
-}
 
 function moments(values: Float32Array): { mean: number; std: number } {
   let sum = 0;
@@ -35,7 +28,7 @@ function moments(values: Float32Array): { mean: number; std: number } {
 describe("addGaussianNoise", () => {
   it("adds N(0, std²): over 200,000 draws the mean is within 4 standard errors of 0 and the std within 1%", () => {
     const values = new Float32Array(200_001); // odd: the last value gets the first half of a pair
-    addGaussianNoise(values, 3, seeded(7));
+    addGaussianNoise(values, 3, seededUniform(7));
     const { mean, std } = moments(values);
     expect(Math.abs(mean)).toBeLessThan((4 * 3) / Math.sqrt(values.length));
     expect(Math.abs(std / 3 - 1)).toBeLessThan(0.01);
@@ -43,7 +36,7 @@ describe("addGaussianNoise", () => {
   });
 
   it("draws from the platform's cryptographic generator by default: two calls differ, every value finite", () => {
-    const a = new Float32Array(70_000); // more than one getRandomValues call's 65,536 bytes
+    const a = new Float32Array(70_000); // many of the generator's blocks of 2,048 words
     const b = new Float32Array(70_000);
     addGaussianNoise(a, 1);
     addGaussianNoise(b, 1);
@@ -64,7 +57,7 @@ describe("addGaussianNoise", () => {
 describe("privateMean", () => {
   it("is (sum + N(0, (σC)²)) / the round size: the error's std is σC/n", () => {
     const sum = new Float32Array(100_000).fill(50);
-    const mean = privateMean(sum, dp, 25, seeded(3));
+    const mean = privateMean(sum, dp, 25, seededUniform(3));
     const noise = mean.map((v) => v - 2);
     const { mean: bias, std } = moments(noise);
     expect(Math.abs(bias)).toBeLessThan((4 * 0.088) / Math.sqrt(sum.length));

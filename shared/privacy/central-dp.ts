@@ -7,8 +7,9 @@
  * the sum by at most C, so the sensitivity is bC); composition adds the RDP of versions.
  */
 import type { TaskConfig } from "../protocol/task-config";
-import { addGaussianNoise, type RandomWords } from "./gaussian";
+import { addGaussianNoise } from "./gaussian";
 import { DEFAULT_ORDERS, epsilonFromRdp, sampledGaussianRdp } from "./rdp";
+import type { Uniform } from "./uniform";
 
 export type CentralDp = Extract<TaskConfig["privacy"]["dp"], { kind: "central" }>;
 /** Central or distributed: what the accountant needs is the same. */
@@ -84,10 +85,10 @@ export function privateMean(
   sum: Float32Array,
   dp: CentralDp,
   denominator: number,
-  random?: RandomWords,
+  uniform?: Uniform,
 ): Float32Array {
   const out = Float32Array.from(sum);
-  addGaussianNoise(out, dp.noiseMultiplier * dp.clipNorm, random);
+  addGaussianNoise(out, dp.noiseMultiplier * dp.clipNorm, uniform);
   for (let i = 0; i < out.length; i++) out[i] = out[i]! / denominator;
   return out;
 }

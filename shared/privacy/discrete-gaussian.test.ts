@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { xorshift32 } from "../../test/fixtures";
-import { addDiscreteGaussian, cryptoUniform, discreteGaussian } from "./discrete-gaussian";
-
-/** 53-bit uniforms from two xorshift32 words: deterministic. */
-function seededUniform(seed: number): () => number {
-  const next = xorshift32(seed);
-  return () => (Math.floor(next() * 2 ** 26) * 2 ** 27 + Math.floor(next() * 2 ** 27)) / 2 ** 53;
-}
+import { seededUniform } from "../../test/fixtures";
+import { addDiscreteGaussian, discreteGaussian } from "./discrete-gaussian";
+import { cryptoUniform } from "./uniform";
 
 function draws(sigma: number, n: number, seed: number): number[] {
   const u = seededUniform(seed);

@@ -6,26 +6,12 @@
  * device add one to its fixed-point update before masking, so the sum carries the noise and
  * no device or server sees it alone. Outputs are integers, so the floating-point leak of
  * continuous samplers does not arise; the Bernoulli trials use 53-bit uniforms from
- * crypto.getRandomValues rather than the paper's exact rational arithmetic.
+ * crypto.getRandomValues (./uniform.ts) rather than the paper's exact rational arithmetic.
  */
-
-/** Uniform doubles in [0, 1), drawn from the platform's cryptographic generator in blocks. */
-export function cryptoUniform(): () => number {
-  const words = new Uint32Array(2048);
-  let at = words.length;
-  return () => {
-    if (at + 2 > words.length) {
-      crypto.getRandomValues(words);
-      at = 0;
-    }
-    const hi = words[at++]! >>> 5;
-    const lo = words[at++]! >>> 6;
-    return (hi * 67108864 + lo) / 9007199254740992;
-  };
-}
+import { cryptoUniform, type Uniform } from "./uniform";
 
 /** One draw from N_Z(0, σ²); `uniform` gives doubles in [0, 1). */
-export function discreteGaussian(sigma: number, uniform: () => number): number {
+export function discreteGaussian(sigma: number, uniform: Uniform): number {
   if (!(sigma > 0 && Number.isFinite(sigma)))
     throw new RangeError(`sigma must be finite and > 0, got ${sigma}`);
   const t = Math.floor(sigma) + 1;
@@ -38,7 +24,7 @@ export function discreteGaussian(sigma: number, uniform: () => number): number {
 }
 
 /** Algorithm 2: P(x) ∝ exp(−|x|/t), as U + t·V with a sign, rejecting −0. */
-function discreteLaplace(t: number, uniform: () => number): number {
+function discreteLaplace(t: number, uniform: Uniform): number {
   for (;;) {
     const u = Math.floor(uniform() * t);
     if (uniform() >= Math.exp(-u / t)) continue;
