@@ -41,3 +41,24 @@ export function seededVector(seed: number, dim: number): Float32Array {
   const random = xorshift32(seed);
   return Float32Array.from({ length: dim }, () => random() * 2 - 1);
 }
+
+/** The mean and the (population) standard deviation of `values`, in float64. */
+export function meanAndStd(values: ArrayLike<number>): { mean: number; std: number } {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  const mean = sum / values.length;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) squares += (values[i]! - mean) ** 2;
+  return { mean, std: Math.sqrt(squares / values.length) };
+}
+
+/** Pearson's correlation of a and b (0 when either is constant). */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const [ma, mb] = [meanAndStd(a).mean, meanAndStd(b).mean];
+  let [sab, saa, sbb] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [a[i]! - ma, b[i]! - mb];
+    [sab, saa, sbb] = [sab + x * y, saa + x * x, sbb + y * y];
+  }
+  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
+}

@@ -8,7 +8,7 @@ import type { TaskConfigInput } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
 import { flatModel } from "./fixtures";
 
-export { flatModel, seededVector } from "./fixtures";
+export { correlation, flatModel, meanAndStd, seededVector } from "./fixtures";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const TOKEN_SECRET = "test-token-secret";

@@ -13,6 +13,7 @@ import {
   createTask,
   type Device,
   flatModel,
+  meanAndStd,
   register,
   seededVector,
   taskStatus,
@@ -41,15 +42,6 @@ async function devices(task: string, n: number): Promise<Device[]> {
   return out;
 }
 
-function std(values: ArrayLike<number>): { mean: number; std: number } {
-  let s = 0;
-  for (let i = 0; i < values.length; i++) s += values[i]!;
-  const mean = s / values.length;
-  let q = 0;
-  for (let i = 0; i < values.length; i++) q += (values[i]! - mean) ** 2;
-  return { mean, std: Math.sqrt(q / values.length) };
-}
-
 describe("central differential privacy (privacy.dp)", () => {
   it("publishes (Σ updates clipped to C, each of weight 1, + N(0, (σC)²)) / K and reports ε for the version", async () => {
     await createTask("dp-step", dpTask());
@@ -70,7 +62,7 @@ describe("central differential privacy (privacy.dp)", () => {
       residual[j] = v1[j]! - v0[j]! - sum / K;
     }
     // What is left is the noise: N(0, (σC/K)²), σC/K = 0.0025 (≈1.6% standard error on its std over 2,000 values).
-    const noise = std(residual);
+    const noise = meanAndStd(residual);
     expect(Math.abs(noise.mean)).toBeLessThan((4 * 0.0025) / Math.sqrt(DIM));
     expect(noise.std / 0.0025).toBeGreaterThan(0.93);
     expect(noise.std / 0.0025).toBeLessThan(1.07);

@@ -16,6 +16,7 @@ import type { TaskConfigInput } from "../shared/protocol/task-config";
 import {
   api,
   checkin,
+  correlation,
   createTask,
   type Device,
   flatModel,
@@ -381,16 +382,4 @@ async function waitForVersion(task: string, version: number) {
     await tick();
   }
   throw new Error(`${task} never reached version ${version}`);
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let [ma, mb] = [0, 0];
-  for (let i = 0; i < n; i++) [ma, mb] = [ma + a[i]! / n, mb + b[i]! / n];
-  let [sab, saa, sbb] = [0, 0, 0];
-  for (let i = 0; i < n; i++) {
-    const [x, y] = [a[i]! - ma, b[i]! - mb];
-    [sab, saa, sbb] = [sab + x * y, saa + x * x, sbb + y * y];
-  }
-  return saa === 0 || sbb === 0 ? 0 : sab / Math.sqrt(saa * sbb);
 }

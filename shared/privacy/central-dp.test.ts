@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededUniform } from "../../test/fixtures";
+import { meanAndStd, seededUniform } from "../../test/fixtures";
 import { parseTaskConfig } from "../protocol/task-config";
 import {
   budgetSpent,
@@ -16,20 +16,11 @@ import { DEFAULT_ORDERS, epsilonFromRdp, sampledGaussianRdp } from "./rdp";
 
 const dp: CentralDp = { kind: "central", clipNorm: 2, noiseMultiplier: 1.1, samplingRate: 0.1, delta: 1e-5 };
 
-function moments(values: Float32Array): { mean: number; std: number } {
-  let sum = 0;
-  for (const v of values) sum += v;
-  const mean = sum / values.length;
-  let sq = 0;
-  for (const v of values) sq += (v - mean) ** 2;
-  return { mean, std: Math.sqrt(sq / values.length) };
-}
-
 describe("addGaussianNoise", () => {
   it("adds N(0, std²): over 200,000 draws the mean is within 4 standard errors of 0 and the std within 1%", () => {
     const values = new Float32Array(200_001); // odd: the last value gets the first half of a pair
     addGaussianNoise(values, 3, seededUniform(7));
-    const { mean, std } = moments(values);
+    const { mean, std } = meanAndStd(values);
     expect(Math.abs(mean)).toBeLessThan((4 * 3) / Math.sqrt(values.length));
     expect(Math.abs(std / 3 - 1)).toBeLessThan(0.01);
     expect(values[200_000]).not.toBe(0);
@@ -42,7 +33,7 @@ describe("addGaussianNoise", () => {
     addGaussianNoise(b, 1);
     expect(a.every(Number.isFinite)).toBe(true);
     expect(a.some((v, i) => v !== b[i])).toBe(true);
-    expect(Math.abs(moments(a).std - 1)).toBeLessThan(0.05);
+    expect(Math.abs(meanAndStd(a).std - 1)).toBeLessThan(0.05);
   });
 
   it("adds nothing at std 0 and refuses a negative or infinite std", () => {
@@ -59,7 +50,7 @@ describe("privateMean", () => {
     const sum = new Float32Array(100_000).fill(50);
     const mean = privateMean(sum, dp, 25, seededUniform(3));
     const noise = mean.map((v) => v - 2);
-    const { mean: bias, std } = moments(noise);
+    const { mean: bias, std } = meanAndStd(noise);
     expect(Math.abs(bias)).toBeLessThan((4 * 0.088) / Math.sqrt(sum.length));
     expect(Math.abs(std / ((1.1 * 2) / 25) - 1)).toBeLessThan(0.01);
     expect(Array.from(sum.subarray(0, 3))).toEqual([50, 50, 50]); // the input is left as it was

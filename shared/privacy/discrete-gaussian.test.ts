@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededUniform } from "../../test/fixtures";
+import { meanAndStd, seededUniform } from "../../test/fixtures";
 import { addDiscreteGaussian, discreteGaussian } from "./discrete-gaussian";
 import { cryptoUniform } from "./uniform";
 
@@ -22,8 +22,7 @@ describe("the discrete Gaussian sampler", () => {
     for (const sigma of [3.7, 1e5]) {
       const xs = draws(sigma, 100_000, 11);
       expect(xs.every(Number.isInteger)).toBe(true);
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-      const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+      const { mean, std: sd } = meanAndStd(xs);
       expect(Math.abs(mean)).toBeLessThan((4 * sigma) / Math.sqrt(xs.length));
       expect(Math.abs(sd / sigma - 1)).toBeLessThan(0.015);
     }
