@@ -15,6 +15,7 @@ import type { SpamModel } from "../sdk/spam/model";
 import { partitionByLabel } from "../sdk/spam/partition";
 import { seededRandom } from "../sdk/spam/random";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
+import { intOption } from "./cli";
 import { ATTACK_KINDS, attackTrainer, SybilGroup } from "./scenario/attacks";
 import { type Detection, detectorsIn, readTrust, summarize, type TrustStatus } from "./scenario/detection";
 import { parseRobust, type Robust, robustName } from "./scenario/robust-option";
@@ -72,18 +73,15 @@ function fail(message: string): never {
   console.error(`scenario:adversarial: ${message}\n\n${HELP}`);
   process.exit(2);
 }
-function intOption(name: keyof typeof opts, fallback: number, min: number): number {
-  const raw = opts[name];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return n;
+function int(name: keyof typeof opts, fallback: number, min: number): number {
+  const raw = opts[name] as string | undefined;
+  return raw === undefined ? fallback : intOption(name, raw, min, fail);
 }
-const devices = intOption("devices", opts.quick ? 50 : 100, 10);
-const targetVersions = intOption("versions", opts.quick ? 8 : 30, 1);
-const seed = intOption("seed", 1, 0);
-const sybilGroup = intOption("sybils", 10, 0);
-const sybilsPerCluster = intOption("sybils-per-cluster", 2, 1);
+const devices = int("devices", opts.quick ? 50 : 100, 10);
+const targetVersions = int("versions", opts.quick ? 8 : 30, 1);
+const seed = int("seed", 1, 0);
+const sybilGroup = int("sybils", 10, 0);
+const sybilsPerCluster = int("sybils-per-cluster", 2, 1);
 const adversarial = Number(opts.adversarial);
 if (!(adversarial >= 0 && adversarial < 0.5))
   fail(`--adversarial must be in [0, 0.5), got "${opts.adversarial}"`);

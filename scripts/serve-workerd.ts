@@ -7,9 +7,9 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { experimental_readRawConfig } from "wrangler";
 import { MIN_SECRET_BYTES, type SecretName, secretProblem } from "../workers/secrets";
+import { parseOptions, portOption } from "./cli";
 import { spawnOptions, supervise } from "./supervise";
 import { DO_STORAGE_SERVICE, r2Service, workerdConfig } from "./workerd/config";
 
@@ -52,39 +52,24 @@ function refuse(message: string): never {
   process.exit(1);
 }
 
-let options: {
-  port?: string;
-  ip?: string;
-  data?: string;
-  out?: string;
-  dev?: boolean;
-  "build-only"?: boolean;
-  "skip-build"?: boolean;
-  help?: boolean;
-};
-try {
-  options = parseArgs({
-    options: {
-      port: { type: "string", default: "8787" },
-      ip: { type: "string", default: "127.0.0.1" },
-      data: { type: "string", default: ".wrangler/workerd/data" },
-      out: { type: "string", default: ".wrangler/workerd/build" },
-      dev: { type: "boolean", default: false },
-      "build-only": { type: "boolean", default: false },
-      "skip-build": { type: "boolean", default: false },
-      help: { type: "boolean" },
-    },
-  }).values;
-} catch (error) {
-  usage((error as Error).message.split(". ")[0] ?? String(error));
-}
+const options = parseOptions(
+  {
+    port: { type: "string", default: "8787" },
+    ip: { type: "string", default: "127.0.0.1" },
+    data: { type: "string", default: ".wrangler/workerd/data" },
+    out: { type: "string", default: ".wrangler/workerd/build" },
+    dev: { type: "boolean", default: false },
+    "build-only": { type: "boolean", default: false },
+    "skip-build": { type: "boolean", default: false },
+    help: { type: "boolean" },
+  },
+  usage,
+);
 if (options.help) {
   console.log(HELP);
   process.exit(0);
 }
-const port = Number(options.port);
-if (!Number.isInteger(port) || port < 1 || port > 65_535)
-  usage(`--port must be 1 to 65535, not ${options.port}`);
+const port = portOption(options.port, usage);
 if (options["build-only"] && options["skip-build"]) usage("--build-only and --skip-build exclude each other");
 const out = resolve(options.out ?? "");
 const data = resolve(options.data ?? "");

@@ -15,6 +15,7 @@ import { featurize } from "../sdk/spam/features";
 import type { ModelKind, SpamModel } from "../sdk/spam/model";
 import { partitionByLabel } from "../sdk/spam/partition";
 import { calibrateNoise } from "../shared/privacy/central-dp";
+import { intOption } from "./cli";
 import { plotSvg } from "./simulate/plot";
 import { type RunResult, runFederated } from "./simulate/run";
 import { runSecure } from "./simulate/secure";
@@ -86,12 +87,9 @@ function fail(message: string): never {
   console.error(`simulate: ${message}\n\n${HELP}`);
   process.exit(2);
 }
-function intOption(name: keyof typeof opts, min: number): number {
-  const n = Number(opts[name]);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${opts[name]}"`);
-  return n;
-}
-const devices = intOption("devices", 1);
+const int = (name: keyof typeof opts, min: number) =>
+  intOption(name, opts[name] as string | undefined, min, fail);
+const devices = int("devices", 1);
 const density = Number(opts.density);
 if (!(density > 0 && density <= 1)) fail(`--density must be in (0, 1], got "${opts.density}"`);
 const bits = Number(opts.bits);
@@ -104,14 +102,14 @@ if (opts.model !== "logistic" && opts.model !== "mlp")
 if (opts.only !== undefined && opts.only !== "compressed" && opts.only !== "dense") {
   fail(`--only must be compressed or dense, got "${opts.only}"`);
 }
-const seed = intOption("seed", 0);
+const seed = int("seed", 0);
 const epsilon = Number(opts.epsilon);
 if (!(epsilon > 0 && epsilon <= 1e6)) fail(`--epsilon must be in (0, 10⁶], got "${opts.epsilon}"`);
 const delta = Number(opts.delta);
 if (!(delta > 0 && delta <= 0.1)) fail(`--delta must be in (0, 0.1], got "${opts.delta}"`);
 const clip = Number(opts.clip);
 if (!(clip > 0 && clip <= 1e6)) fail(`--clip must be in (0, 10⁶], got "${opts.clip}"`);
-const buckets = intOption("buckets", 2);
+const buckets = int("buckets", 2);
 const model: SpamModel = { kind: opts.model as ModelKind, buckets };
 const say = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -129,7 +127,7 @@ const test = split.test.map((m) => featurize(m, buckets));
 if (opts.secure) {
   const dropout = Number(opts.dropout);
   if (!(dropout >= 0 && dropout < 0.5)) fail(`--dropout must be in [0, 0.5), got "${opts.dropout}"`);
-  const versions = intOption("versions", 1);
+  const versions = int("versions", 1);
   say(
     `secure aggregation: ${devices} devices in clusters of 10, ${versions} versions, ${100 * dropout}% of each cluster leaving after masking`,
   );
@@ -176,9 +174,9 @@ const common = {
   shards,
   test,
   seed,
-  targetVersions: intOption("versions", 1),
-  bufferSize: intOption("buffer", 1),
-  maxStaleness: intOption("max-staleness", 0),
+  targetVersions: int("versions", 1),
+  bufferSize: int("buffer", 1),
+  maxStaleness: int("max-staleness", 0),
   pOffline,
   say,
 };

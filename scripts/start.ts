@@ -5,8 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { TaskConfigInput } from "../shared/protocol/task-config";
+import { parseOptions, portOption } from "./cli";
 import { spawnOptions, supervise } from "./supervise";
 
 const HELP = `usage: npm start [-- --port 8787] [--fresh] [--state DIR]
@@ -38,26 +38,20 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-let options: { port?: string; state?: string; fresh?: boolean; help?: boolean };
-try {
-  options = parseArgs({
-    options: {
-      port: { type: "string", default: "8787" },
-      state: { type: "string", default: ".wrangler/state" },
-      fresh: { type: "boolean", default: false },
-      help: { type: "boolean" },
-    },
-  }).values;
-} catch (error) {
-  usage((error as Error).message.split(". ")[0] ?? String(error));
-}
+const options = parseOptions(
+  {
+    port: { type: "string", default: "8787" },
+    state: { type: "string", default: ".wrangler/state" },
+    fresh: { type: "boolean", default: false },
+    help: { type: "boolean" },
+  },
+  usage,
+);
 if (options.help) {
   console.log(HELP);
   process.exit(0);
 }
-const port = Number(options.port);
-if (!Number.isInteger(port) || port < 1 || port > 65_535)
-  usage(`--port must be 1 to 65535, not ${options.port}`);
+const port = portOption(options.port, usage);
 const stateDir = options.state ?? ".wrangler/state";
 const base = `http://127.0.0.1:${port}`;
 const adminToken = readFileSync(".dev.vars", "utf8")
