@@ -347,7 +347,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
 
   /** Where the round stands, as the asking device needs to know it. */
   secureView(setup: ClusterIdentity, device: string, version: number): Promise<Result<SecureRoundView>> {
-    return this.#secure(setup, device, version, () => false);
+    return this.#secure(setup, device, version, null);
   }
 
   /** Phase 2: the device's encrypted shares, one for each other member of the roster. */
@@ -391,16 +391,18 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     setup: ClusterIdentity,
     device: string,
     version: number,
-    /** Records the call; true when the round can be unmasked now. */
-    op: (policy: SecurePolicy, now: number, id: ClusterIdentity) => boolean,
+    /** Records the call; true when the round can be unmasked now. Null for a read (a device polling). */
+    op: ((policy: SecurePolicy, now: number, id: ClusterIdentity) => boolean) | null,
   ): Promise<Result<SecureRoundView>> {
     return attempt(async () => {
       const id = this.configure(setup);
       const policy = id.secure;
       if (!policy) throw new FedgeError("bad_request", `task ${id.task} does not aggregate securely`);
-      const ready = this.ctx.storage.transactionSync(() => op(policy, Date.now(), id));
-      if (ready) await this.#unmask(id, version);
-      await this.admit(id); // the alarm follows the phase deadlines (housekeepingAt)
+      if (op) {
+        const ready = this.ctx.storage.transactionSync(() => op(policy, Date.now(), id));
+        if (ready) await this.#unmask(id, version);
+        await this.admit(id); // the alarm follows the phase deadlines (housekeepingAt)
+      }
       return this.#rounds.view(policy, version, device, Date.now(), roundName(this.selfName(id), version));
     });
   }

@@ -14,7 +14,7 @@ import {
   SecureSharesSchema,
   SecureUnmaskSchema,
 } from "../../shared/protocol/api";
-import { unwrap } from "../../shared/result";
+import { type Result, unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
 import { requireDevice } from "../auth";
 import { readJson, requireOctetStream } from "../body";
@@ -50,52 +50,44 @@ async function round(c: Context<AppEnv>) {
   };
 }
 
+/** The round as the device should see it next: 200 for a read, 202 for what it sent. */
+function reply(c: Context<AppEnv>, view: Result<SecureRoundViewBody>, status: 200 | 202) {
+  return c.json(unwrap(view) satisfies SecureRoundViewBody, status);
+}
+
 secure.get("/:task/secure/:version", requireDevice, async (c) => {
   const r = await round(c);
-  return c.json(
-    unwrap(await r.cluster.secureView(r.setup, r.device, r.version)) satisfies SecureRoundViewBody,
-  );
+  return reply(c, await r.cluster.secureView(r.setup, r.device, r.version), 200);
 });
 
 secure.post("/:task/secure/:version/keys", requireDevice, async (c) => {
   const r = await round(c);
   const keys = parseBody(SecureKeysSchema, await readJson(c));
-  return c.json(
-    unwrap(await r.cluster.secureJoin(r.setup, r.device, r.version, keys)) satisfies SecureRoundViewBody,
-    202,
-  );
+  return reply(c, await r.cluster.secureJoin(r.setup, r.device, r.version, keys), 202);
 });
 
 secure.post("/:task/secure/:version/shares", requireDevice, async (c) => {
   const r = await round(c);
   const { shares } = parseBody(SecureSharesSchema, await readJson(c));
-  return c.json(
-    unwrap(await r.cluster.secureShares(r.setup, r.device, r.version, shares)) satisfies SecureRoundViewBody,
-    202,
-  );
+  return reply(c, await r.cluster.secureShares(r.setup, r.device, r.version, shares), 202);
 });
 
 secure.post("/:task/secure/:version/masked", requireDevice, async (c) => {
   requireOctetStream(c, "masked inputs");
   const r = await round(c);
   const words = new Uint8Array(await c.req.arrayBuffer());
+  // Refused here whatever the round's phase, as the edge refuses a frame of the wrong dimension.
   if (words.byteLength !== 4 * r.dim) {
     throw new FedgeError(
       "bad_request",
       `a masked input is ${4 * r.dim} bytes (4 per parameter), got ${words.byteLength}`,
     );
   }
-  return c.json(
-    unwrap(await r.cluster.secureMasked(r.setup, r.device, r.version, words)) satisfies SecureRoundViewBody,
-    202,
-  );
+  return reply(c, await r.cluster.secureMasked(r.setup, r.device, r.version, words), 202);
 });
 
 secure.post("/:task/secure/:version/unmask", requireDevice, async (c) => {
   const r = await round(c);
   const { shares } = parseBody(SecureUnmaskSchema, await readJson(c));
-  return c.json(
-    unwrap(await r.cluster.secureUnmask(r.setup, r.device, r.version, shares)) satisfies SecureRoundViewBody,
-    202,
-  );
+  return reply(c, await r.cluster.secureUnmask(r.setup, r.device, r.version, shares), 202);
 });
