@@ -36,6 +36,18 @@ describe("max-min fair allocation", () => {
     expect(maxMinFair(10, { a: 2, b: 2.6, c: 4, d: 5 })).toEqual({ a: 2, b: 2.6, c: 2.7, d: 2.7 });
   });
 
+  it("never gives a met demand more than the level of the unmet ones, even where dividing rounds up", () => {
+    // 13 units of 5e-324 shared by five keys: 13/5 rounds up to 3 units, 10/4 down to 2. Deciding
+    // by the rounded quotient met the two demands of 3 units and left the rest at 2 (found by fast-check).
+    const u = Number.MIN_VALUE;
+    const allocation = maxMinFair(13 * u, { a: 3 * u, b: 3 * u, c: 1, d: 1, e: 1 });
+    const level = allocation.c!;
+    for (const share of Object.values(allocation)) expect(share).toBeLessThanOrEqual(level);
+    // And at ordinary magnitudes, a demand equal to a quotient rounded up: 10/3 = 3.3333333333333335.
+    const tie = maxMinFair(10, { a: 10 / 3, b: 5, c: 5 });
+    for (const share of Object.values(tie)) expect(share).toBeLessThanOrEqual(tie.b!);
+  });
+
   it("holds a key with unbounded demand to the water level", () => {
     expect(maxMinFair(9, { greedy: Number.POSITIVE_INFINITY, quiet: 1, other: 5 })).toEqual({
       greedy: 4,

@@ -16,19 +16,22 @@ export function maxMinFair(capacity: number, demands: Record<string, number>): R
   }
   // Ascending demand: once one key cannot be satisfied, none after it can.
   entries.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  const allocation: [string, number][] = [];
+  let met = 0;
   let remaining = capacity;
-  for (let i = 0; i < entries.length; i++) {
-    const [key, demand] = entries[i]!;
-    const level = remaining / (entries.length - i);
-    if (demand > level) {
-      // Everyone left gets the same level, assigned once so rounding cannot make shares differ.
-      for (let j = i; j < entries.length; j++) allocation.push([entries[j]![0], level]);
-      break;
-    }
-    allocation.push([key, demand]);
-    remaining -= demand;
+  while (met < entries.length && entries[met]![1] <= remaining / (entries.length - met)) {
+    remaining -= entries[met]![1];
+    met++;
   }
+  // Everyone left gets the same level, computed once so rounding cannot make shares differ.
+  let level = remaining / (entries.length - met);
+  // A quotient rounded up can count as met a demand just above the true level, and the level
+  // of the rest then falls below it: such a key belongs with the rest.
+  while (met > 0 && entries[met - 1]![1] > level) {
+    met--;
+    remaining += entries[met]![1];
+    level = remaining / (entries.length - met);
+  }
+  const allocation = entries.map(([key, demand], i): [string, number] => [key, i < met ? demand : level]);
   // fromEntries defines own properties, so a key such as "__proto__" stays an ordinary key.
   return Object.fromEntries(allocation);
 }
