@@ -75,7 +75,7 @@ describe("latency-based clustering", () => {
     const [home, away] = [near[0]!.cluster, far[0]!.cluster];
     expect(home).not.toBe(away);
     // Three far devices are assigned version 0 by their first cluster.
-    const [x, y, z] = far as [Device, Device, Device];
+    const [x, y, z] = [far[0]!, far[1]!, far[2]!];
     for (const d of [x, y, z]) expect((await checkin(task, d)).status).toBe(200);
 
     const directory = directoryStub(env, task, "weur");
@@ -104,5 +104,26 @@ describe("latency-based clustering", () => {
       await api(`/v1/admin/tasks/${task}/clusters/weur/${away}`, { headers: adminHeaders() })
     ).json()) as ClusterView;
     expect(oldCluster.openUpdates).toBe(0);
+  });
+
+  it("re-clusters a region at an operator's request, and refuses a region that is not one of the nine", async () => {
+    const task = "clustering-admin";
+    expect((await createTask(task, { model: flatModel(4), clusters: { targetSize: 4 } })).status).toBe(201);
+    for (let i = 0; i < 4; i++) {
+      await registerFrom(task, NEAR);
+      await registerFrom(task, FAR);
+    }
+    const post = (region: string) =>
+      api(`/v1/admin/tasks/${task}/regions/${region}/recluster`, { method: "POST", headers: adminHeaders() });
+    const res = await post("weur");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { region: string; movedNow: number; shape: { clusters: number } };
+    // Near and far were already apart: nothing to move.
+    expect(body).toMatchObject({ region: "weur", movedNow: 0, shape: { clusters: 2, reclusterings: 1 } });
+    const bad = await post("mars");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+      /region must be one of/,
+    );
   });
 });

@@ -68,7 +68,7 @@ export class ClusterMembers {
     return this.assignment(device, version)?.update_key === HANDED_OVER;
   }
 
-  /** Hands a moved member over: its unused assignments (marked here as handed over) and trust state. */
+  /** Hands a moved member over and forgets it as a member: its unused assignments (marked here as handed over) and trust state. */
   handOver(device: string): Handover {
     const assignments = this.#sql
       .exec<{ version: number; assigned_at: number }>(
@@ -82,13 +82,14 @@ export class ClusterMembers {
       HANDED_OVER,
       device,
     );
-    this.#sql.exec("UPDATE members SET active_version = NULL WHERE device = ?", device);
     const [row] = this.#sql
       .exec<{ reputation: string | null; quarantined_until: number | null }>(
         "SELECT reputation, quarantined_until FROM members WHERE device = ?",
         device,
       )
       .toArray();
+    // No longer a member here: its trust state goes with it, its telemetry is not kept.
+    this.#sql.exec("DELETE FROM members WHERE device = ?", device);
     return {
       assignments,
       reputation: row?.reputation ?? null,

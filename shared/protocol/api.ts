@@ -414,6 +414,13 @@ export const RegionShapeSchema = z.strictObject({
   moved: Count,
 });
 
+/** `POST /v1/admin/tasks/:task/regions/:region/recluster`: the region's shape after re-clustering, and the devices moved. */
+export const ReclusterResultSchema = z.strictObject({
+  region: Region,
+  movedNow: Count,
+  shape: RegionShapeSchema,
+});
+
 /** `GET /v1/tasks/:task/status` (admin): what the dashboard shows. */
 export const TaskStatusSchema = z.strictObject({
   task: z.string(),
@@ -476,5 +483,6 @@ export type AdminTaskViewBody = z.infer<typeof AdminTaskViewSchema>;
 export type GraphStored = z.infer<typeof GraphStoredSchema>;
 export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
 export type ClusterView = z.infer<typeof ClusterViewSchema>;
+export type ReclusterResult = z.infer<typeof ReclusterResultSchema>;
 export type TaskStatusBody = z.infer<typeof TaskStatusSchema>;
 export type SecureRoundViewBody = z.infer<typeof SecureRoundViewSchema>;
