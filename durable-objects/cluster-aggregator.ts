@@ -698,6 +698,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     this.#telemetrySince = undefined;
     const newest = this.newestVersion();
     if (newest !== undefined) this.#members.forgetAssignmentsBefore(newest - id.maxStaleness);
+    this.#members.forgetSettledMoves();
     if (!id.secure) return;
     const policy = id.secure;
     const ready = this.ctx.storage.transactionSync(() => {

@@ -15,6 +15,7 @@ import {
   type DeviceFeatures,
   featureVector,
   kmeans,
+  mean,
   squaredDistance,
   type Vector,
 } from "../shared/clustering/kmeans";
@@ -254,7 +255,7 @@ export class Directory extends DurableObject<Env> {
         byCluster.set(d.cluster, [...(byCluster.get(d.cluster) ?? []), v]);
       }
       for (const [idx, vs] of byCluster) {
-        const centroid = vs[0]?.map((_, i) => vs.reduce((s, v) => s + (v[i] ?? 0), 0) / vs.length) ?? [];
+        const centroid = mean(vs);
         sql.exec(
           `INSERT INTO clusters (idx, members, centroid) VALUES (?1, ?2, ?3)
            ON CONFLICT (idx) DO UPDATE SET members = ?2, centroid = ?3`,

@@ -97,6 +97,17 @@ export class ClusterMembers {
     };
   }
 
+  /**
+   * Forgets moves that can no longer matter: the device was handed over (it is no member
+   * here) and no assignment of it is left here for an old-token upload to be redirected under.
+   */
+  forgetSettledMoves(): void {
+    this.#sql.exec(
+      `DELETE FROM moves WHERE device NOT IN (SELECT device FROM members)
+         AND device NOT IN (SELECT device FROM assignments)`,
+    );
+  }
+
   /** Takes over a member another cluster handed over (after `seen` made it a member here). Idempotent. */
   adopt(device: string, handover: Handover): void {
     this.#sql.exec("DELETE FROM moves WHERE device = ?", device);

@@ -137,6 +137,17 @@ describe("k-means", () => {
     expect(assignWithinBand(shifted, apart, bandAround(10), stay)[0]).toBe(1);
   });
 
+  it("clusters 10,000 points into 1,000 clusters within the band, with memory for 8 candidates per point", () => {
+    const r = seeded(11);
+    const many = Array.from({ length: 10_000 }, () => [r() * 100, r() * 100, r() * 10]);
+    const band = bandAround(10);
+    const { assignment } = kmeans(many, 1000, { band, random: seeded(12), maxIterations: 3 });
+    const sizes = new Array<number>(1000).fill(0);
+    for (const c of assignment) sizes[c] = (sizes[c] as number) + 1;
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(band.minSize);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(band.maxSize);
+  });
+
   it("refuses more points than k clusters can hold", () => {
     expect(() => assignWithinBand([[0], [1], [2]], [[0]], { minSize: 1, maxSize: 2 })).toThrow(RangeError);
   });

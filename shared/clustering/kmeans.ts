@@ -92,12 +92,30 @@ export interface Band {
   maxSize: number;
 }
 
+/** How many of its nearest centroids a point is first offered to. */
+const CANDIDATES = 8;
+
+/** The indices of the m smallest values, smallest first (ties: lower index). */
+function nearestIndices(values: Float64Array, m: number): number[] {
+  const chosen: number[] = [];
+  const taken = new Uint8Array(values.length);
+  for (let j = 0; j < m; j++) {
+    let best = -1;
+    for (let i = 0; i < values.length; i++)
+      if (!taken[i] && (best === -1 || (values[i] as number) < (values[best] as number))) best = i;
+    taken[best] = 1;
+    chosen.push(best);
+  }
+  return chosen;
+}
+
 /** A point stays with its current centroid unless another is more than this much closer (squared distance, relative). */
 export const STAY_MARGIN = 0.1;
 
 /**
- * Assigns each point to a centroid within the band: closest (point, centroid) pairs first,
- * a centroid taking points until it holds `maxSize`; then each centroid below `minSize`
+ * Assigns each point to a centroid within the band: closest (point, centroid) pairs first —
+ * among each point's 8 nearest centroids, then the nearest with room — a centroid taking
+ * points until it holds `maxSize`; then each centroid below `minSize`
  * takes the points that cost least to move from centroids above it. Needs n ≤ k·maxSize
  * (and k·minSize ≤ n for every centroid to reach the minimum). With `stay` (per point, the
  * centroid it is with now, or −1), a point's current centroid counts as STAY_MARGIN closer
@@ -113,13 +131,18 @@ export function assignWithinBand(
   const k = centroids.length;
   if (n > k * band.maxSize)
     throw new RangeError(`${n} points do not fit ${k} clusters of at most ${band.maxSize}`);
+  // Each point's CANDIDATES nearest centroids, closest pairs first: memory O(n), not O(n·k).
+  const m = Math.min(k, CANDIDATES);
   const pairs: { d: number; p: number; c: number; moves: number }[] = [];
-  for (let p = 0; p < n; p++)
+  const distances = new Float64Array(k);
+  for (let p = 0; p < n; p++) {
     for (let c = 0; c < k; c++) {
       const d = squaredDistance(points[p] as Vector, centroids[c] as Vector);
-      const here = stay[p] === c;
-      pairs.push({ d: here ? d * (1 - STAY_MARGIN) : d, p, c, moves: here ? 0 : 1 });
+      distances[c] = stay[p] === c ? d * (1 - STAY_MARGIN) : d;
     }
+    for (const c of nearestIndices(distances, m))
+      pairs.push({ d: distances[c] as number, p, c, moves: stay[p] === c ? 0 : 1 });
+  }
   pairs.sort((a, b) => a.d - b.d || a.moves - b.moves || a.p - b.p || a.c - b.c);
   const assignment = new Array<number>(n).fill(-1);
   const sizes = new Array<number>(k).fill(0);
@@ -127,6 +150,19 @@ export function assignWithinBand(
     if (assignment[p] !== -1 || (sizes[c] as number) >= band.maxSize) continue;
     assignment[p] = c;
     sizes[c] = (sizes[c] as number) + 1;
+  }
+  // A point whose candidates all filled up: the nearest centroid with room.
+  for (let p = 0; p < n; p++) {
+    if (assignment[p] !== -1) continue;
+    let best = -1;
+    let bestD = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      if ((sizes[c] as number) >= band.maxSize) continue;
+      const d = squaredDistance(points[p] as Vector, centroids[c] as Vector);
+      if (d < bestD) [best, bestD] = [c, d];
+    }
+    assignment[p] = best;
+    sizes[best] = (sizes[best] as number) + 1;
   }
   // Undersized clusters take, from clusters above the minimum, the points whose distance grows least.
   for (let c = 0; c < k; c++) {
@@ -180,10 +216,18 @@ export function kmeans(
     const next = assignWithinBand(points, centroids, options.band, options.stay);
     const moved = next.some((c, i) => c !== assignment[i]);
     assignment = next;
-    centroids = centroids.map((c, j) => {
-      const members = points.filter((_, i) => assignment[i] === j);
-      return members.length > 0 ? mean(members) : c;
+    // Each centroid moves to its members' mean, in one pass over the points.
+    const sums = centroids.map((c) => new Array<number>(c.length).fill(0));
+    const counts = new Array<number>(centroids.length).fill(0);
+    points.forEach((p, i) => {
+      const j = assignment[i] as number;
+      const sum = sums[j] as number[];
+      for (let d = 0; d < sum.length; d++) sum[d] = (sum[d] as number) + (p[d] ?? 0);
+      counts[j] = (counts[j] as number) + 1;
     });
+    centroids = centroids.map((c, j) =>
+      (counts[j] as number) > 0 ? (sums[j] as number[]).map((x) => x / (counts[j] as number)) : c,
+    );
     if (!moved) break;
   }
   return { centroids, assignment, iterations };
