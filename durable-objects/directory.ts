@@ -23,6 +23,7 @@ import { SeededRandom } from "../shared/codecs/random";
 import { FedgeError } from "../shared/errors";
 import type { Region } from "../shared/regions";
 import { attempt, type Result } from "../shared/result";
+import { innerLevels } from "./identities";
 import { Meta } from "./storage/meta";
 import { addColumn } from "./storage/schema";
 import { clusterStub, coordinatorStub } from "./stubs";
@@ -34,6 +35,8 @@ export interface DirectoryTask {
   coordinatorRegion: Region;
   /** How long after a registration the region is re-clustered (0: never). */
   reclusterSeconds: number;
+  /** The most children a node of the region's aggregation tree may have. */
+  fanIn: number;
 }
 
 /** A newcomer opens a new cluster (when the region may have one more) if the nearest is farther than this, in feature units (10 ms, 1,000 km). */
@@ -70,6 +73,9 @@ export interface RegionShape {
   /** Re-clusterings run, and devices they moved. */
   reclusterings: number;
   moved: number;
+  /** Levels of inner aggregators between the clusters and the region's root, and the most children any node has. */
+  innerLevels: number;
+  maxFanIn: number;
 }
 
 export class Directory extends DurableObject<Env> {
@@ -147,10 +153,32 @@ export class Directory extends DurableObject<Env> {
       );
       return idx;
     });
+    await this.#reportTree(t);
     if (t.reclusterSeconds > 0 && (await this.ctx.storage.getAlarm()) === null) {
       await this.ctx.storage.setAlarm(Date.now() + t.reclusterSeconds * 1000);
     }
     return { deviceId, cluster };
+  }
+
+  /** Cluster indices in use: the tree is addressed by index, so it spans up to the highest. */
+  #indexSpan(): number {
+    return (
+      (this.ctx.storage.sql
+        .exec<{ top: number | null }>("SELECT MAX(idx) AS top FROM clusters WHERE members > 0")
+        .one().top ?? -1) + 1
+    );
+  }
+
+  /**
+   * Tells the coordinator when the region's tree gains or loses a level (edges address
+   * clusters' parents from its task view). Remembered only once told, so a failed call is
+   * made again at the next registration or re-clustering.
+   */
+  async #reportTree(t: DirectoryTask): Promise<void> {
+    const levels = innerLevels(this.#indexSpan(), t.fanIn);
+    if ((this.#meta.get<number>("treeLevels") ?? 0) === levels) return;
+    await coordinatorStub(this.env, t.task, t.coordinatorRegion).noteTreeLevels(t.region, levels);
+    this.#meta.set("treeLevels", levels);
   }
 
   #clusters(): { idx: number; members: number; centroid: Vector }[] {
@@ -220,8 +248,15 @@ export class Directory extends DurableObject<Env> {
       names.set(j, old);
       taken.add(old);
     }
-    let next = Math.max(-1, ...clusters.map((c) => c.idx), ...devices.map((d) => d.cluster)) + 1;
-    for (let j = 0; j < centroids.length; j++) if (!names.has(j)) names.set(j, next++);
+    // A new cluster takes the lowest free index, so the tree, addressed by index, can shrink.
+    const used = new Set(names.values());
+    let free = 0;
+    for (let j = 0; j < centroids.length; j++) {
+      if (names.has(j)) continue;
+      while (used.has(free)) free++;
+      names.set(j, free);
+      used.add(free);
+    }
     // Movers, by the cluster they leave.
     const leaving = new Map<number, { device: string; cluster: number }[]>();
     assignment.forEach((j, i) => {
@@ -267,6 +302,7 @@ export class Directory extends DurableObject<Env> {
       this.#meta.set("reclusterings", (this.#meta.get<number>("reclusterings") ?? 0) + 1);
       this.#meta.set("moved", (this.#meta.get<number>("moved") ?? 0) + moved);
     });
+    await this.#reportTree(t);
     return { moved };
   }
 
@@ -324,7 +360,16 @@ export class Directory extends DurableObject<Env> {
       minClusterSize: row?.smallest ?? 0,
       reclusterings: this.#meta.get<number>("reclusterings") ?? 0,
       moved: this.#meta.get<number>("moved") ?? 0,
+      ...this.#treeShape(),
     };
+  }
+
+  #treeShape(): { innerLevels: number; maxFanIn: number } {
+    const t = this.#meta.get<DirectoryTask>("task");
+    const span = this.#indexSpan();
+    if (!t || span === 0) return { innerLevels: 0, maxFanIn: 0 };
+    // Node (1, 0) — or the root, without inner levels — has the most children: min(span, F).
+    return { innerLevels: innerLevels(span, t.fanIn), maxFanIn: Math.min(span, t.fanIn) };
   }
 
   /** Every device's cluster and feature vector, for the clustering scenario and tests (admin only). */

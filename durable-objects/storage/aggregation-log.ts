@@ -86,6 +86,12 @@ export interface SealedBatch extends PartialAggregate {
   bytes: number;
   /** The sending tier's metrics since its previous batch (shared/metrics), sealed with it. */
   metrics: MetricSet;
+  /**
+   * Where the batch goes, fixed when it is sealed (the parent then): a resend after the tree
+   * re-parented its sender still reaches the parent that may have merged it. Null: the
+   * tier's one parent.
+   */
+  route: string | null;
 }
 
 interface Running {
@@ -125,8 +131,15 @@ export class AggregationLog {
   readonly #backend: KernelBackend;
   readonly #dim: number;
   #open: Running;
-  #sealed: (Running & { seq: number; attempts: number; nextAttemptAt: number; metrics: MetricSet }) | null =
-    null;
+  #sealed:
+    | (Running & {
+        seq: number;
+        attempts: number;
+        nextAttemptAt: number;
+        metrics: MetricSet;
+        route: string | null;
+      })
+    | null = null;
   #openSince: number | null = null;
   /** The acknowledged batch's accumulator, kept for the next batch: one kernel instance per role per object lifetime. */
   #spare: Accumulator | null = null;
@@ -150,6 +163,7 @@ export class AggregationLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
       seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
       metrics TEXT NOT NULL DEFAULT '{"counters":{},"histograms":{}}')`);
+    addColumn(sql, "log_batches", "route", "TEXT");
     sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
     sql.exec(
       "CREATE TABLE IF NOT EXISTS log_state (id INTEGER PRIMARY KEY CHECK (id = 0), next_seq INTEGER NOT NULL)",
@@ -283,15 +297,25 @@ export class AggregationLog {
    * sender died mid-send, say, and the object was evicted) the batch is due again, so an
    * alarm set for that time resends it.
    */
-  seal(now: number, metrics: (log: AggregationLog) => MetricSet = emptyMetrics): SealedBatch | null {
+  seal(
+    now: number,
+    metrics: (log: AggregationLog) => MetricSet = emptyMetrics,
+    route: () => string | null = () => null,
+  ): SealedBatch | null {
     if (!this.#sealed) {
       if (this.#open.inputs === 0) return null;
       const seq = this.#nextSeq();
       const sealed = metrics(this);
+      const to = route();
       this.#sql.exec("UPDATE log_inputs SET batch = ? WHERE batch IS NULL", seq);
-      this.#sql.exec("INSERT INTO log_batches (seq, metrics) VALUES (?, ?)", seq, JSON.stringify(sealed));
+      this.#sql.exec(
+        "INSERT INTO log_batches (seq, metrics, route) VALUES (?, ?, ?)",
+        seq,
+        JSON.stringify(sealed),
+        to,
+      );
       this.#sql.exec("UPDATE log_state SET next_seq = ?", seq + 1);
-      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed };
+      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed, route: to };
       this.#open = this.#running();
       this.#openSince = null;
     }
@@ -308,6 +332,7 @@ export class AggregationLog {
       firstAt: s.firstAt,
       bytes: s.bytes,
       metrics: s.metrics,
+      route: s.route,
     };
   }
 
@@ -455,9 +480,13 @@ export class AggregationLog {
 
   #rebuild(): void {
     const [batch] = this.#sql
-      .exec<{ seq: number; attempts: number; next_attempt_at: number; metrics: string }>(
-        "SELECT * FROM log_batches ORDER BY seq LIMIT 1",
-      )
+      .exec<{
+        seq: number;
+        attempts: number;
+        next_attempt_at: number;
+        metrics: string;
+        route: string | null;
+      }>("SELECT * FROM log_batches ORDER BY seq LIMIT 1")
       .toArray();
     if (batch) {
       this.#sealed = {
@@ -466,6 +495,7 @@ export class AggregationLog {
         attempts: batch.attempts,
         nextAttemptAt: batch.next_attempt_at,
         metrics: JSON.parse(batch.metrics) as MetricSet,
+        route: batch.route ?? null,
       };
     }
     const rows = this.#sql.exec<{

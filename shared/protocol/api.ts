@@ -258,6 +258,8 @@ export const ModelManifestSchema = z.strictObject({
   rollbackOf: Count.nullable(),
 });
 
+const PerRegion = <T extends z.ZodType>(value: T) => z.partialRecord(Region, value);
+
 export const TaskViewSchema = z.strictObject({
   task: z.strictObject({
     id: z.string(),
@@ -278,6 +280,8 @@ export const TaskViewSchema = z.strictObject({
   optimizer: z.strictObject({ kind: z.string(), step: Count }),
   /** compression.quality's factor on every device's assigned density: 1 unless the loss stalled. */
   compressionShift: z.number().min(1),
+  /** Inner levels of each region's aggregation tree (absent: none; docs/architecture.md#the-aggregation-tree). */
+  tree: PerRegion(Count),
   /** With privacy.dp: ε spent at δ; `spent` once no further version fits the budget. */
   privacy: z
     .strictObject({
@@ -308,7 +312,6 @@ export const VersionEvaluationSchema = z.strictObject({
   accuracy: z.number(),
 });
 
-const PerRegion = <T extends z.ZodType>(value: T) => z.partialRecord(Region, value);
 
 /** `GET /v1/admin/tasks/:task`; `PUT` answers with the task view alone (201 created, 200 updated). */
 export const AdminTaskViewSchema = z.strictObject({
@@ -412,6 +415,9 @@ export const RegionShapeSchema = z.strictObject({
   /** Latency re-clusterings the region's directory has run, and the devices they moved. */
   reclusterings: Count,
   moved: Count,
+  /** Levels of inner aggregators between its clusters and its root, and the most children any node has. */
+  innerLevels: Count,
+  maxFanIn: Count,
 });
 
 /** `POST /v1/admin/tasks/:task/regions/:region/recluster`: the region's shape after re-clustering, and the devices moved. */

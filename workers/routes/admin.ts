@@ -88,6 +88,7 @@ admin.post("/tasks/:task/regions/:region/recluster", async (c) => {
     clusterSize: task.config.clusters.targetSize,
     coordinatorRegion: task.config.placement.coordinatorRegion,
     reclusterSeconds: task.config.clusters.reclusterSeconds,
+    fanIn: task.config.clusters.fanIn,
   });
   return c.json({ region, movedNow: moved, shape: await directory.shape() } satisfies ReclusterResult);
 });
