@@ -312,7 +312,6 @@ export const VersionEvaluationSchema = z.strictObject({
   accuracy: z.number(),
 });
 
-
 /** `GET /v1/admin/tasks/:task`; `PUT` answers with the task view alone (201 created, 200 updated). */
 export const AdminTaskViewSchema = z.strictObject({
   ...TaskViewSchema.shape,
