@@ -80,6 +80,9 @@ export interface RegionShape {
 
 export class Directory extends DurableObject<Env> {
   readonly #meta: Meta;
+  #cache: { idx: number; members: number; centroid: Vector }[] | null = null;
+  #taskJson: string | undefined;
+  #alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -115,9 +118,13 @@ export class Directory extends DurableObject<Env> {
       sql.exec("INSERT OR IGNORE INTO noted (id) VALUES (0)");
     }
     const deviceId = crypto.randomUUID();
-    const cluster = this.ctx.storage.transactionSync(() => {
-      this.#meta.set("task", t);
-      const clusters = this.#clusters();
+    const clusters = this.#clusters();
+    const placed = this.ctx.storage.transactionSync(() => {
+      const json = JSON.stringify(t);
+      if (json !== this.#taskJson) {
+        this.#meta.set("task", t);
+        this.#taskJson = json;
+      }
       const devices = clusters.reduce((n, c) => n + c.members, 0);
       const v = featureVector(features, regionMean(clusters));
       let nearest: { idx: number; members: number; centroid: Vector; d: number } | null = null;
@@ -131,7 +138,10 @@ export class Directory extends DurableObject<Env> {
       let idx: number;
       let centroid: Vector;
       if (nearest === null || (mayOpen && nearest.d > OPEN_DISTANCE)) {
-        idx = clusters.reduce((m, c) => Math.max(m, c.idx), -1) + 1;
+        // The lowest free index: the tree is addressed by index (identities.ts).
+        const used = new Set(clusters.map((c) => c.idx));
+        idx = 0;
+        while (used.has(idx)) idx++;
         centroid = v;
       } else {
         idx = nearest.idx;
@@ -151,22 +161,26 @@ export class Directory extends DurableObject<Env> {
         Date.now(),
         JSON.stringify(v),
       );
-      return idx;
+      return { idx, centroid };
     });
+    // The cache follows the committed transaction.
+    const entry = clusters.find((c) => c.idx === placed.idx);
+    if (entry) {
+      entry.members += 1;
+      entry.centroid = placed.centroid;
+    } else clusters.push({ idx: placed.idx, members: 1, centroid: placed.centroid });
     await this.#reportTree(t);
-    if (t.reclusterSeconds > 0 && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + t.reclusterSeconds * 1000);
+    if (t.reclusterSeconds > 0 && !this.#alarmSet) {
+      if ((await this.ctx.storage.getAlarm()) === null)
+        await this.ctx.storage.setAlarm(Date.now() + t.reclusterSeconds * 1000);
+      this.#alarmSet = true;
     }
-    return { deviceId, cluster };
+    return { deviceId, cluster: placed.idx };
   }
 
   /** Cluster indices in use: the tree is addressed by index, so it spans up to the highest. */
   #indexSpan(): number {
-    return (
-      (this.ctx.storage.sql
-        .exec<{ top: number | null }>("SELECT MAX(idx) AS top FROM clusters WHERE members > 0")
-        .one().top ?? -1) + 1
-    );
+    return this.#clusters().reduce((top, c) => Math.max(top, c.idx), -1) + 1;
   }
 
   /**
@@ -181,8 +195,9 @@ export class Directory extends DurableObject<Env> {
     this.#meta.set("treeLevels", levels);
   }
 
+  /** The clusters with members, read once per object lifetime (or re-clustering) and kept in step with each registration. */
   #clusters(): { idx: number; members: number; centroid: Vector }[] {
-    return this.ctx.storage.sql
+    this.#cache ??= this.ctx.storage.sql
       .exec<{ idx: number; members: number; centroid: string | null }>(
         "SELECT idx, members, centroid FROM clusters WHERE members > 0 ORDER BY idx",
       )
@@ -192,10 +207,12 @@ export class Directory extends DurableObject<Env> {
         members: c.members,
         centroid: c.centroid ? (JSON.parse(c.centroid) as Vector) : [],
       }));
+    return this.#cache;
   }
 
   /** Re-clusters the region (the alarm a registration set). */
   override async alarm(): Promise<void> {
+    this.#alarmSet = false;
     const t = this.#meta.get<DirectoryTask>("task");
     if (t) await this.recluster(t);
   }
@@ -302,6 +319,7 @@ export class Directory extends DurableObject<Env> {
       this.#meta.set("reclusterings", (this.#meta.get<number>("reclusterings") ?? 0) + 1);
       this.#meta.set("moved", (this.#meta.get<number>("moved") ?? 0) + moved);
     });
+    this.#cache = null;
     await this.#reportTree(t);
     return { moved };
   }
