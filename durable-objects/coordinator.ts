@@ -196,6 +196,12 @@ export class Coordinator extends DurableObject<Env> {
     if ((tree[region] ?? 0) !== levels) meta.set("tree", { ...tree, [region]: levels });
   }
 
+  /** The region roots heard from, and the partials merged from them. */
+  async received(): Promise<{ children: number; partials: number }> {
+    const task = this.#task();
+    return task ? this.#logFor(task).received() : { children: 0, partials: 0 };
+  }
+
   /** Records a tier's dead-lettered batch for the admin view, once per (tier, seq). */
   async recordDeadLetters(report: DeadLetterReport): Promise<void> {
     if (!this.#task()) return;

@@ -382,6 +382,24 @@ export class Directory extends DurableObject<Env> {
     };
   }
 
+  /** The nodes of the region's tree as it stands: each inner level's, bottom up, then the root (node null). */
+  async treeNodes(): Promise<{
+    innerLevels: number;
+    span: number;
+    nodes: ({ level: number; index: number } | null)[];
+  }> {
+    const t = this.#meta.get<DirectoryTask>("task");
+    const span = this.#indexSpan();
+    const levels = t ? innerLevels(span, t.fanIn) : 0;
+    const nodes: ({ level: number; index: number } | null)[] = [];
+    for (let level = 1; level <= levels; level++) {
+      const count = Math.ceil(span / (t as DirectoryTask).fanIn ** level);
+      for (let index = 0; index < count; index++) nodes.push({ level, index });
+    }
+    nodes.push(null);
+    return { innerLevels: levels, span, nodes };
+  }
+
   #treeShape(): { innerLevels: number; maxFanIn: number } {
     const t = this.#meta.get<DirectoryTask>("task");
     const span = this.#indexSpan();

@@ -61,6 +61,12 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
     });
   }
 
+  /** The children this node has heard from, and the partials it merged from them (the tree's admin view). */
+  async received(): Promise<{ children: number; partials: number }> {
+    const id = this.identity();
+    return id ? this.log(id).received() : { children: 0, partials: 0 };
+  }
+
   protected override selfName(id: RegionIdentity): string {
     return treeNodeName(id.task, id.region, id.node ?? null);
   }

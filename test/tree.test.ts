@@ -85,6 +85,19 @@ describe("the aggregation tree", () => {
     );
     // Five updates acknowledged, five counted.
     expect(view.totals.published + view.totals.coordinator).toBe(5);
+    // The admin's view of the tree, node by node.
+    const tree = (await (
+      await api(`/v1/admin/tasks/${TASK}/regions/weur/tree`, { headers: adminHeaders() })
+    ).json()) as {
+      innerLevels: number;
+      nodes: { name: string; level: number; children: number; partials: number }[];
+    };
+    expect(tree.innerLevels).toBe(1);
+    expect(tree.nodes.slice(0, 2)).toEqual([
+      { name: `${TASK}/weur/1.0`, level: 1, index: 0, children: 2, partials: expect.any(Number) },
+      { name: `${TASK}/weur/1.1`, level: 1, index: 1, children: 1, partials: 1 },
+    ]);
+    expect(tree.nodes[2]).toMatchObject({ name: `${TASK}/weur`, level: 2 });
   });
 
   it("grows as log_F(clusters): five clusters under fan-in 2 take two inner levels", async () => {

@@ -165,6 +165,8 @@ export class AggregationLog {
       metrics TEXT NOT NULL DEFAULT '{"counters":{},"histograms":{}}')`);
     addColumn(sql, "log_batches", "route", "TEXT");
     sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
+    // Partials merged from the child, for the tree's admin view (counted from when the column was added).
+    addColumn(sql, "log_received", "merged", "INTEGER NOT NULL DEFAULT 0");
     sql.exec(
       "CREATE TABLE IF NOT EXISTS log_state (id INTEGER PRIMARY KEY CHECK (id = 0), next_seq INTEGER NOT NULL)",
     );
@@ -255,6 +257,16 @@ export class AggregationLog {
     this.#openSince ??= now;
   }
 
+  /** The children heard from, and the partials merged from them. */
+  received(): { children: number; partials: number } {
+    const row = this.#sql
+      .exec<{ children: number; partials: number | null }>(
+        "SELECT COUNT(*) AS children, SUM(merged) AS partials FROM log_received",
+      )
+      .one();
+    return { children: row.children, partials: row.partials ?? 0 };
+  }
+
   /**
    * Merges a child's sealed batch exactly once: (child, seq) is recorded in the same
    * transaction as the input, and a child sends its batches one at a time in sequence,
@@ -267,7 +279,8 @@ export class AggregationLog {
       .toArray();
     if (last && envelope.seq <= last.last_seq) return false;
     this.#sql.exec(
-      "INSERT INTO log_received (child, last_seq) VALUES (?, ?) ON CONFLICT (child) DO UPDATE SET last_seq = excluded.last_seq",
+      `INSERT INTO log_received (child, last_seq, merged) VALUES (?, ?, 1)
+       ON CONFLICT (child) DO UPDATE SET last_seq = excluded.last_seq, merged = merged + 1`,
       envelope.child,
       envelope.seq,
     );

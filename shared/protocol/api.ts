@@ -426,6 +426,21 @@ export const ReclusterResultSchema = z.strictObject({
   shape: RegionShapeSchema,
 });
 
+/** `GET /v1/admin/tasks/:task/regions/:region/tree`: the region's aggregation tree, node by node. */
+export const RegionTreeSchema = z.strictObject({
+  region: Region,
+  fanIn: Count,
+  innerLevels: Count,
+  /** The clusters' index span the tree is built over. */
+  clusters: Count,
+  /** Bottom up; the root last (level innerLevels + 1). Children heard from and partials merged, since the node began. */
+  nodes: z.array(
+    z.strictObject({ name: z.string(), level: Count, index: Count, children: Count, partials: Count }),
+  ),
+  /** The coordinator: region roots heard from and partials merged (all regions). */
+  coordinator: z.strictObject({ children: Count, partials: Count }),
+});
+
 /** `GET /v1/tasks/:task/status` (admin): what the dashboard shows. */
 export const TaskStatusSchema = z.strictObject({
   task: z.string(),
@@ -489,5 +504,6 @@ export type GraphStored = z.infer<typeof GraphStoredSchema>;
 export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
 export type ClusterView = z.infer<typeof ClusterViewSchema>;
 export type ReclusterResult = z.infer<typeof ReclusterResultSchema>;
+export type RegionTree = z.infer<typeof RegionTreeSchema>;
 export type TaskStatusBody = z.infer<typeof TaskStatusSchema>;
 export type SecureRoundViewBody = z.infer<typeof SecureRoundViewSchema>;

@@ -1,6 +1,12 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
-import { clusterStub, coordinatorStub, directoryStub } from "../../durable-objects/stubs";
+import {
+  clusterStub,
+  coordinatorStub,
+  directoryStub,
+  treeNodeName,
+  treeNodeStub,
+} from "../../durable-objects/stubs";
 import { graphKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
 import {
@@ -9,6 +15,7 @@ import {
   type GraphStored,
   type ModelManifest,
   type ReclusterResult,
+  type RegionTree,
   RollbackRequestSchema,
   type TaskViewBody,
 } from "../../shared/protocol/api";
@@ -91,6 +98,32 @@ admin.post("/tasks/:task/regions/:region/recluster", async (c) => {
     fanIn: task.config.clusters.fanIn,
   });
   return c.json({ region, movedNow: moved, shape: await directory.shape() } satisfies ReclusterResult);
+});
+
+/** A region's aggregation tree: every node, with the children it heard from and the partials it merged. */
+admin.get("/tasks/:task/regions/:region/tree", async (c) => {
+  const id = c.req.param("task");
+  const { task } = await loadTask(c.env, id, { fresh: true });
+  const region = c.req.param("region");
+  if (!isRegion(region)) throw new FedgeError("bad_request", `region must be one of ${REGIONS.join(", ")}`);
+  const { innerLevels, span, nodes } = await directoryStub(c.env, id, region).treeNodes();
+  const [received, coordinator] = await Promise.all([
+    Promise.all(nodes.map((node) => treeNodeStub(c.env, { task: id, region, node }).received())),
+    coordinatorStub(c.env, id).received(),
+  ]);
+  return c.json({
+    region,
+    fanIn: task.config.clusters.fanIn,
+    innerLevels,
+    clusters: span,
+    nodes: nodes.map((node, i) => ({
+      name: treeNodeName(id, region, node),
+      level: node?.level ?? innerLevels + 1,
+      index: node?.index ?? 0,
+      ...(received[i] as { children: number; partials: number }),
+    })),
+    coordinator,
+  } satisfies RegionTree);
 });
 
 /** One cluster's state: its batch, dead letters, members (reputation, quarantine, detections) and compression controller. */
