@@ -64,8 +64,11 @@ admin.put("/tasks/:task/graph", async (c) => {
 
 admin.get("/tasks/:task", async (c) => {
   const id = c.req.param("task");
-  await loadTask(c.env, id, { fresh: true });
-  return c.json(unwrap(await coordinatorStub(c.env, id).adminView()) satisfies AdminTaskViewBody);
+  const view = unwrap(await coordinatorStub(c.env, id).adminView());
+  // The newest view there is: this isolate uses it from now on (what the admin just saw).
+  const { totals: _t, versions: _v, deadLetters: _d, evaluations: _e, ...taskView } = view;
+  rememberTask(taskView);
+  return c.json(view satisfies AdminTaskViewBody);
 });
 
 /** Publishes an earlier version's weights as a new version. */
