@@ -19,6 +19,7 @@ import {
   squaredDistance,
   type Vector,
 } from "../shared/clustering/kmeans";
+import { nextSizeFactor, sizedTarget } from "../shared/clustering/sizing";
 import { SeededRandom } from "../shared/codecs/random";
 import { FedgeError } from "../shared/errors";
 import type { Region } from "../shared/regions";
@@ -26,7 +27,7 @@ import { attempt, type Result } from "../shared/result";
 import { innerLevels } from "./identities";
 import { Meta } from "./storage/meta";
 import { addColumn } from "./storage/schema";
-import { clusterStub, coordinatorStub } from "./stubs";
+import { clusterStub, coordinatorStub, treeNodeStub } from "./stubs";
 
 export interface DirectoryTask {
   task: string;
@@ -37,6 +38,8 @@ export interface DirectoryTask {
   reclusterSeconds: number;
   /** The most children a node of the region's aggregation tree may have. */
   fanIn: number;
+  /** How long a cluster waits for its members before sealing (automatic sizing compares with it). */
+  clusterWaitSeconds: number;
 }
 
 /** A newcomer opens a new cluster (when the region may have one more) if the nearest is farther than this, in feature units (10 ms, 1,000 km). */
@@ -76,6 +79,8 @@ export interface RegionShape {
   /** Levels of inner aggregators between the clusters and the region's root, and the most children any node has. */
   innerLevels: number;
   maxFanIn: number;
+  /** The cluster size the region aims at now: clusters.targetSize, moved by automatic sizing. */
+  targetSize: number;
 }
 
 export class Directory extends DurableObject<Env> {
@@ -128,13 +133,14 @@ export class Directory extends DurableObject<Env> {
       const devices = clusters.reduce((n, c) => n + c.members, 0);
       const v = featureVector(features, regionMean(clusters));
       let nearest: { idx: number; members: number; centroid: Vector; d: number } | null = null;
+      const target = this.#target(t);
       for (const c of clusters) {
-        if (c.members >= t.clusterSize) continue;
+        if (c.members >= target) continue;
         const d = Math.sqrt(squaredDistance(v, c.centroid));
         if (nearest === null || d < nearest.d) nearest = { ...c, d };
       }
       // One cluster more than the devices need may be open, for a newcomer far from all the others.
-      const mayOpen = clusters.length < Math.ceil((devices + 1) / t.clusterSize) + 1;
+      const mayOpen = clusters.length < Math.ceil((devices + 1) / target) + 1;
       let idx: number;
       let centroid: Vector;
       if (nearest === null || (mayOpen && nearest.d > OPEN_DISTANCE)) {
@@ -176,6 +182,37 @@ export class Directory extends DurableObject<Env> {
       this.#alarmSet = true;
     }
     return { deviceId, cluster: placed.idx };
+  }
+
+  /** The target size now: clusters.targetSize times the sizing factor. */
+  #target(t: DirectoryTask): number {
+    return sizedTarget(t.clusterSize, this.#meta.get<number>("sizeFactor") ?? 1);
+  }
+
+  /**
+   * Automatic sizing (shared/clustering/sizing.ts), at each re-clustering: how the clusters
+   * filled since the last one, from the tree nodes their partials reach (the root, or the
+   * first inner level), moves the factor on the target. A node that cannot be asked counts
+   * for nothing this time.
+   */
+  async #resize(t: DirectoryTask): Promise<number> {
+    const { nodes } = await this.treeNodes();
+    const levelOne = nodes.filter((n) => n?.level === 1);
+    const fromClusters = levelOne.length > 0 ? levelOne : [null];
+    const total = { fillSum: 0, fillCount: 0, waitSum: 0, waitCount: 0 };
+    for (const node of fromClusters) {
+      const s = await treeNodeStub(this.env, { task: t.task, region: t.region, node })
+        .takeSealStats()
+        .catch(() => null);
+      if (!s) continue;
+      total.fillSum += s.fillSum;
+      total.fillCount += s.fillCount;
+      total.waitSum += s.waitSum;
+      total.waitCount += s.waitCount;
+    }
+    const factor = nextSizeFactor(this.#meta.get<number>("sizeFactor") ?? 1, total, t.clusterWaitSeconds);
+    this.#meta.set("sizeFactor", factor);
+    return sizedTarget(t.clusterSize, factor);
   }
 
   /** Cluster indices in use: the tree is addressed by index, so it spans up to the highest. */
@@ -234,10 +271,11 @@ export class Directory extends DurableObject<Env> {
       )
       .toArray();
     if (devices.length === 0) return { moved: 0 };
+    const target = await this.#resize(t);
     const points = devices.map((d) =>
       d.features ? (JSON.parse(d.features) as Vector) : (fill ?? [0, 0, 0, 0, 0]),
     );
-    const k = Math.ceil(devices.length / t.clusterSize);
+    const k = Math.ceil(devices.length / target);
     // Seeded from the current clusters, largest first; a device prefers to stay where it is.
     const seeds = [...clusters]
       .filter((c) => c.centroid.length === points[0]?.length)
@@ -246,7 +284,7 @@ export class Directory extends DurableObject<Env> {
     const seat = new Map(seeds.map((c, j) => [c.idx, j]));
     const random = new SeededRandom(devices.length);
     const { assignment, centroids } = kmeans(points, k, {
-      band: bandAround(t.clusterSize),
+      band: bandAround(target),
       random: () => random.next(),
       initial: seeds.map((c) => c.centroid),
       stay: devices.map((d) => seat.get(d.cluster) ?? -1),
@@ -379,6 +417,10 @@ export class Directory extends DurableObject<Env> {
       reclusterings: this.#meta.get<number>("reclusterings") ?? 0,
       moved: this.#meta.get<number>("moved") ?? 0,
       ...this.#treeShape(),
+      targetSize: (() => {
+        const t = this.#meta.get<DirectoryTask>("task");
+        return t ? this.#target(t) : 0;
+      })(),
     };
   }
 

@@ -6,7 +6,8 @@
  * the newest version, or when the batch's wait runs out. It learns its identity and its
  * children from the partials themselves, so there is nothing to configure beforehand.
  */
-import { merge } from "../shared/metrics/metric-set";
+import type { SealStats } from "../shared/clustering/sizing";
+import { merge, seriesKey } from "../shared/metrics/metric-set";
 import { attempt, type Result } from "../shared/result";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { AggregationLog } from "./storage/aggregation-log";
@@ -32,6 +33,9 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
       "CREATE TABLE IF NOT EXISTS children (name TEXT PRIMARY KEY, last_version INTEGER NOT NULL)",
     );
     addColumn(ctx.storage.sql, "children", "level", "INTEGER NOT NULL DEFAULT 0");
+    // How its clusters filled since the Directory last asked (automatic cluster sizing).
+    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS cluster_seals (id INTEGER PRIMARY KEY CHECK (id = 0),
+      fill_sum REAL NOT NULL, fill_count INTEGER NOT NULL, wait_sum REAL NOT NULL, wait_count INTEGER NOT NULL)`);
   }
 
   /** Merges a cluster's batch once; `setup` is this region's identity, as the cluster knows it from the task. */
@@ -51,6 +55,7 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
           level,
         );
         this.noteVersion(envelope.version);
+        if (fresh && level === 0) this.#noteSeals(envelope);
         if (fresh) {
           merge(this.metrics(), envelope.metrics);
           this.persistMetrics(now);
@@ -65,6 +70,40 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
   async received(): Promise<{ children: number; partials: number }> {
     const id = this.identity();
     return id ? this.log(id).received() : { children: 0, partials: 0 };
+  }
+
+  /** From a cluster's partial: its seals' fill ratios and its updates' waits, which ride in its metrics. */
+  #noteSeals(envelope: PartialEnvelope): void {
+    const fill = envelope.metrics.histograms[seriesKey("fedge_flush_fill_ratio")];
+    const wait =
+      envelope.metrics.histograms[seriesKey("fedge_stage_duration_seconds", { stage: "in_cluster" })];
+    if (!fill && !wait) return;
+    this.ctx.storage.sql.exec(
+      `INSERT INTO cluster_seals (id, fill_sum, fill_count, wait_sum, wait_count) VALUES (0, ?1, ?2, ?3, ?4)
+       ON CONFLICT (id) DO UPDATE SET fill_sum = fill_sum + ?1, fill_count = fill_count + ?2,
+         wait_sum = wait_sum + ?3, wait_count = wait_count + ?4`,
+      fill?.sum ?? 0,
+      fill?.count ?? 0,
+      wait?.sum ?? 0,
+      wait?.count ?? 0,
+    );
+  }
+
+  /** The clusters' seals since the last call (then forgotten): for the Directory's sizing. */
+  async takeSealStats(): Promise<SealStats> {
+    const sql = this.ctx.storage.sql;
+    const [row] = sql
+      .exec<{ fill_sum: number; fill_count: number; wait_sum: number; wait_count: number }>(
+        "SELECT fill_sum, fill_count, wait_sum, wait_count FROM cluster_seals",
+      )
+      .toArray();
+    sql.exec("DELETE FROM cluster_seals");
+    return {
+      fillSum: row?.fill_sum ?? 0,
+      fillCount: row?.fill_count ?? 0,
+      waitSum: row?.wait_sum ?? 0,
+      waitCount: row?.wait_count ?? 0,
+    };
   }
 
   protected override selfName(id: RegionIdentity): string {

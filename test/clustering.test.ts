@@ -1,8 +1,8 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { decode } from "hono/jwt";
 import { describe, expect, it } from "vitest";
-import { directoryStub } from "../durable-objects/stubs";
+import { directoryStub, treeNodeStub } from "../durable-objects/stubs";
 import type { CheckinAnswer, ClusterView, Registration } from "../shared/protocol/api";
 import {
   adminHeaders,
@@ -125,5 +125,33 @@ describe("latency-based clustering", () => {
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
       /region must be one of/,
     );
+  });
+
+  it("sizes clusters from how they filled: seals with members missing shrink the region's target at the next re-clustering", async () => {
+    const task = "clustering-sizing";
+    expect((await createTask(task, { model: flatModel(4), clusters: { targetSize: 10 } })).status).toBe(201);
+    for (let i = 0; i < 20; i++) await registerFrom(task, NEAR);
+    // The root has heard of twenty seals that found only half their members in (the clusters' metrics say so).
+    await runInDurableObject(treeNodeStub(env, { task, region: "weur", node: null }), (_o, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO cluster_seals (id, fill_sum, fill_count, wait_sum, wait_count) VALUES (0, 10, 20, 0, 0)",
+      );
+    });
+    const res = await api(`/v1/admin/tasks/${task}/regions/weur/recluster`, {
+      method: "POST",
+      headers: adminHeaders(),
+    });
+    const body = (await res.json()) as {
+      shape: { targetSize: number; clusters: number; maxClusterSize: number };
+    };
+    expect(body.shape.targetSize).toBe(8);
+    // k = ⌈20 / 8⌉ = 3 clusters within [4, 12].
+    expect(body.shape.clusters).toBe(3);
+    expect(body.shape.maxClusterSize).toBeLessThanOrEqual(12);
+    // The stats were taken: a second re-clustering has no evidence and keeps the size.
+    const again = (await (
+      await api(`/v1/admin/tasks/${task}/regions/weur/recluster`, { method: "POST", headers: adminHeaders() })
+    ).json()) as { shape: { targetSize: number } };
+    expect(again.shape.targetSize).toBe(8);
   });
 });

@@ -81,6 +81,7 @@ describe("monitoring", () => {
           moved: 0,
           innerLevels: 0,
           maxFanIn: 1,
+          targetSize: 2,
         },
         enam: {
           clusters: 1,
@@ -91,6 +92,7 @@ describe("monitoring", () => {
           moved: 0,
           innerLevels: 0,
           maxFanIn: 1,
+          targetSize: 2,
         },
       },
     });

@@ -18,7 +18,8 @@ import type { AppEnv } from "./app-env";
 
 const TTL_MS = 1000;
 /** The Cache API's key for a task's view: an internal URL, never fetched. */
-const cacheKey = (task: string) => new Request(`https://task-view.fedge.internal/${encodeURIComponent(task)}`);
+const cacheKey = (task: string) =>
+  new Request(`https://task-view.fedge.internal/${encodeURIComponent(task)}`);
 /** A view, or null for "no such task", with when it was learnt. */
 const cache = new Map<string, { view: TaskView | null; at: number }>();
 /** The coordinator call each task's next cache entry will come from. */

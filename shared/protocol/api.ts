@@ -417,6 +417,8 @@ export const RegionShapeSchema = z.strictObject({
   /** Levels of inner aggregators between its clusters and its root, and the most children any node has. */
   innerLevels: Count,
   maxFanIn: Count,
+  /** The cluster size the region aims at now: clusters.targetSize moved by automatic sizing (0 before any registration). */
+  targetSize: Count,
 });
 
 /** `POST /v1/admin/tasks/:task/regions/:region/recluster`: the region's shape after re-clustering, and the devices moved. */

@@ -20,7 +20,7 @@ import {
   type TaskViewBody,
 } from "../../shared/protocol/api";
 import { toHex } from "../../shared/protocol/frame";
-import { layoutHash, parseTaskConfig } from "../../shared/protocol/task-config";
+import { layoutHash, parseTaskConfig, tierWaits } from "../../shared/protocol/task-config";
 import { isRegion, REGIONS } from "../../shared/regions";
 import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
@@ -99,6 +99,7 @@ admin.post("/tasks/:task/regions/:region/recluster", async (c) => {
     coordinatorRegion: task.config.placement.coordinatorRegion,
     reclusterSeconds: task.config.clusters.reclusterSeconds,
     fanIn: task.config.clusters.fanIn,
+    clusterWaitSeconds: tierWaits(task.config).clusterWaitMs / 1000,
   });
   return c.json({ region, movedNow: moved, shape: await directory.shape() } satisfies ReclusterResult);
 });

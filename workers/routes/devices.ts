@@ -17,7 +17,7 @@ import {
   RegisterRequestSchema,
   type Registration,
 } from "../../shared/protocol/api";
-import type { TaskConfig } from "../../shared/protocol/task-config";
+import { type TaskConfig, tierWaits } from "../../shared/protocol/task-config";
 import { unwrap } from "../../shared/result";
 import { limitRegistrations } from "../admission";
 import type { AppEnv } from "../app-env";
@@ -46,6 +46,7 @@ devices.post("/:task/devices", limitRegistrations, async (c) => {
       coordinatorRegion: config.placement.coordinatorRegion,
       reclusterSeconds: config.clusters.reclusterSeconds,
       fanIn: config.clusters.fanIn,
+      clusterWaitSeconds: tierWaits(config).clusterWaitMs / 1000,
     },
     deviceFeatures(c.req.raw.cf, body.network),
   );
