@@ -21,6 +21,7 @@ export {
 } from "./fools-gold";
 export { type FreeRiderContext, type FreeRiderOptions, freeRider } from "./free-rider";
 export { modifiedZScore, type NormOutlierOptions, normOutlier } from "./norm-outlier";
+export { type ReplayOptions, replayedMovement } from "./replay";
 export {
   aggregationWeightFactor,
   checkReputationConfig,
