@@ -3,7 +3,12 @@
  * histories, and per-device reputation with decay. Pure functions over plain data; each
  * cites the paper it follows.
  */
-export { type DirectionOutlierOptions, directionOutlier } from "./direction-outlier";
+export {
+  type DirectionOutlierOptions,
+  directionOutlier,
+  type PersistentOptions,
+  persistentlyAgainst,
+} from "./direction-outlier";
 export {
   type DeviceUpdate,
   exactDuplicate,
