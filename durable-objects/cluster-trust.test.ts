@@ -194,4 +194,41 @@ describe("the cluster's detectors and the global model", () => {
     expect(flaggedAt.sybil).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(flaggedAt.skewed).toEqual([]);
   });
+
+  it("catches a Sybil whose twin was in an earlier batch on the same version, and compares nothing across versions", async () => {
+    const trust = new ClusterTrust();
+    const poison = seeded(40);
+    const twin = (seed: number) => poison.map((x, j) => x + 0.001 * seeded(seed)[j]!);
+    const judge = (batch: BatchInput[]) =>
+      trust.judge(
+        batch,
+        DIM,
+        policy,
+        new Map(),
+        batch.map(() => 1),
+        0,
+      );
+    const at = (device: string, u: Float32Array, version: number, id: string) => ({
+      ...input(device, u, version),
+      id,
+      norm: 1,
+    });
+
+    // Version 2: one Sybil alone with two honest devices; version 3: the other Sybil, and
+    // the first one's update again — on a different version, which is not a twin.
+    const first = judge([
+      at("s1", twin(41), 2, "a"),
+      at("h1", seeded(42), 2, "b"),
+      at("h2", seeded(43), 2, "c"),
+    ]);
+    const second = judge([at("s2", twin(44), 2, "d"), at("h3", seeded(45), 2, "e")]);
+    const other = judge([at("s3", twin(46), 3, "f"), at("h4", seeded(47), 3, "g")]);
+
+    const near = (j: { detections: { device: string; verdict: { kind: string; reason: string } }[] }) =>
+      j.detections.filter((d) => d.verdict.kind === "near-duplicate");
+    expect(near(first)).toEqual([]);
+    expect(near(second).map((d) => d.device)).toEqual(["s2"]);
+    expect(near(second)[0]!.verdict.reason).toMatch(/device s1/);
+    expect(near(other)).toEqual([]);
+  });
 });

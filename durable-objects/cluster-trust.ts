@@ -97,6 +97,8 @@ const MIN_DRIFT_VERSION = 6;
  * sign-flips it no longer does.
  */
 const MIN_DRIFT_COSINE = -0.2;
+/** Members' last updates a cluster keeps for the near-duplicate test across batches: at most this many bytes. */
+const LAST_UPDATES_BYTES = 16 * 1024 * 1024;
 /** The persistent test: a device's last ALIGNMENT_HISTORY cosines with the drift… */
 const ALIGNMENT_HISTORY = 10;
 /**
@@ -143,6 +145,8 @@ const MOVEMENT_BYTES = 16 * 1024 * 1024;
 export class ClusterTrust {
   /** Σ of each member's updates (FoolsGold's history), for the devices in recent batches. */
   #histories = new Map<string, Float32Array>();
+  /** Each member's last update and the version it was trained on (soft state), newest last. */
+  #lastUpdates = new Map<string, { version: number; update: Float32Array }>();
   /** Each member's recent updates' cosines with the drift (soft state). */
   #alignments = new Map<string, number[]>();
   #recent: Upload[] = [];
@@ -223,7 +227,12 @@ export class ClusterTrust {
         // Only the upper tail, and only far out: a norm up to 8× the median is honest spread.
         normOutlier(input.norm, recentNorms, { minRelativeDeviation: NORM_SPREAD }),
         exactDuplicate(digests[k]!, [...this.#recent, ...digests.filter((_, j) => j !== k)]),
-        nearDuplicate({ deviceId: input.device, update }, others),
+        // Against the batch and the other members' last updates on the same version: a Sybil
+        // group's members train on the same model, but need not share a batch.
+        nearDuplicate({ deviceId: input.device, update }, [
+          ...others,
+          ...this.#earlierUpdates(input.version, new Set(inputs.map((i) => i.device))),
+        ]),
         freeRider(
           update,
           {
@@ -312,9 +321,30 @@ export class ClusterTrust {
       const trust = aggregationWeightFactor(reputationOf(after, now, policy.reputation), policy.reputation);
       factors.set(input.id, flagged.length > 0 ? 0 : trust);
       this.#recent.push(digests[k]!);
+      this.#rememberUpdate(input.device, input.version, updates[k]!);
     });
     if (this.#recent.length > RECENT_UPLOADS) this.#recent.splice(0, this.#recent.length - RECENT_UPLOADS);
     return judgement;
+  }
+
+  /** The last updates of members not in this batch, that were trained on `version`. */
+  #earlierUpdates(
+    version: number,
+    inBatch: ReadonlySet<string>,
+  ): { deviceId: string; update: Float32Array }[] {
+    return [...this.#lastUpdates].flatMap(([deviceId, last]) =>
+      last.version === version && !inBatch.has(deviceId) ? [{ deviceId, update: last.update }] : [],
+    );
+  }
+
+  /** Keeps a member's last update, the least recently updated members dropped past LAST_UPDATES_BYTES. */
+  #rememberUpdate(device: string, version: number, update: Float32Array): void {
+    this.#lastUpdates.delete(device);
+    this.#lastUpdates.set(device, { version, update });
+    const keep = Math.max(1, Math.floor(LAST_UPDATES_BYTES / (4 * update.length)));
+    for (const old of [...this.#lastUpdates.keys()].slice(0, Math.max(0, this.#lastUpdates.size - keep))) {
+      this.#lastUpdates.delete(old);
+    }
   }
 
   /**
