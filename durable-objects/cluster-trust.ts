@@ -11,9 +11,10 @@
  * where r is the (robust) aggregate of the xᵢ weighted by fᵢnᵢ.
  *
  * The detectors see this cluster's updates and the global model (its drift since version 0
- * and its latest deltas, read from R2 per version): a Sybil group spread over clusters is
+ * at recent versions, read from R2 per version): a Sybil group spread over clusters is
  * beyond the duplicate detectors (clustering decides what a cluster sees). Histories
- * (FoolsGold), the global model and recent payload digests are soft state.
+ * (FoolsGold), the global model, recent payload digests, members' last updates and their
+ * cosines with the drift are soft state.
  */
 
 import { type RobustAggregation, robustAggregate } from "../shared/aggregation/index";
@@ -104,7 +105,7 @@ const ALIGNMENT_HISTORY = 10;
 /**
  * …must have a mean below MAX_SINGLE_DRIFT_COSINE for one update, a bound that loosens
  * linearly to MAX_MEAN_DRIFT_COSINE at FULL_ALIGNED_UPDATES. In the spam scenario, from
- * version 6 on (seven runs of seeds 1–3, clean and attacked): honest devices' single
+ * version 6 on (eight runs of seeds 1–3, clean and attacked): honest devices' single
  * cosines went down to −0.23 and their means of five or more to −0.10 (once; otherwise
  * above −0.08); Sybils' single cosines stayed below −0.58, sign-flipped devices' means fell
  * to −0.12 … −0.32 — or stayed near 0, when the device's honest update was itself
