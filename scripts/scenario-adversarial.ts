@@ -255,16 +255,20 @@ row("clean, defences on", clean.run, cleanFound, false);
 row("attacked, defences on", attacked.run, found, true);
 row("attacked, defences off", undefended.run, null, true);
 say("");
-say("| attack kind       | devices | detected | last flagged by                                  |");
-say("| ----------------- | ------- | -------- | ------------------------------------------------ |");
+say("| attack kind       | devices | judged | detected | last flagged by                                  |");
+say("| ----------------- | ------- | ------ | -------- | ------------------------------------------------ |");
 for (const [kind, k] of Object.entries(found.byKind)) {
   const by = Object.entries(found.lastFlaggedBy[kind as Role] ?? {})
     .map(([detector, n]) => `${detector} ${n}`)
     .join(", ");
   say(
-    `| ${kind.padEnd(17)} | ${String(k.devices).padEnd(7)} | ${String(k.detected).padEnd(8)} | ${by.padEnd(48)} |`,
+    `| ${kind.padEnd(17)} | ${String(k.devices).padEnd(7)} | ${String(k.judged).padEnd(6)} | ${String(k.detected).padEnd(8)} | ${by.padEnd(48)} |`,
   );
 }
+const judgedAdversaries = Object.values(found.byKind).reduce((n, k) => n + k.judged, 0);
+say(
+  `${judgedAdversaries} of ${adversaries} adversaries had an update judged; recall among them ${percent(found.recallOfJudged)}`,
+);
 say("");
 for (const [name, r] of results) {
   const b = r.status.clusterBatches;
@@ -304,6 +308,7 @@ if (opts.json) {
       attackedAccuracy: attacked.run.finalAccuracy,
       undefendedAccuracy: undefended.run.finalAccuracy,
       recall: found.recall,
+      recallOfJudged: found.recallOfJudged,
       falsePositiveRate: found.falsePositiveRate,
       byKind: found.byKind,
       lastFlaggedBy: found.lastFlaggedBy,

@@ -20,9 +20,15 @@ export interface MemberView {
 export interface Detection {
   /** Adversaries detected at least once ÷ adversaries. */
   recall: number;
+  /**
+   * Adversaries detected ÷ adversaries with at least one update judged (a reputation in
+   * their member view): a device whose uploads never reached a sealed batch — offline, or
+   * its link too slow — gave the detectors nothing to judge.
+   */
+  recallOfJudged: number;
   /** Honest devices detected at least once ÷ honest devices. */
   falsePositiveRate: number;
-  byKind: Record<AttackKind, { devices: number; detected: number }>;
+  byKind: Record<AttackKind, { devices: number; judged: number; detected: number }>;
   /**
    * Per attack kind (and "honest"), how many devices each detector flagged in their last
    * detection (the member view keeps only the last one's reasons).
@@ -86,13 +92,13 @@ export function summarize(
   members: readonly MemberView[],
 ): Detection {
   const byDevice = new Map(members.map((m) => [m.device, m]));
-  const byKind = Object.fromEntries(ATTACK_KINDS.map((k) => [k, { devices: 0, detected: 0 }])) as Record<
-    AttackKind,
-    { devices: number; detected: number }
-  >;
+  const byKind = Object.fromEntries(
+    ATTACK_KINDS.map((k) => [k, { devices: 0, judged: 0, detected: 0 }]),
+  ) as Detection["byKind"];
   let honest = 0;
   let adversaries = 0;
   let caught = 0;
+  let judged = 0;
   let quarantined = 0;
   let quarantinedHonest = 0;
   const reputations = { honest: [] as number[], adversarial: [] as number[] };
@@ -127,6 +133,10 @@ export function summarize(
     }
     adversaries += 1;
     byKind[role].devices += 1;
+    if (view?.reputation != null) {
+      judged += 1;
+      byKind[role].judged += 1;
+    }
     if (detected) {
       caught += 1;
       byKind[role].detected += 1;
@@ -135,6 +145,7 @@ export function summarize(
   const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   return {
     recall: adversaries > 0 ? caught / adversaries : 1,
+    recallOfJudged: judged > 0 ? caught / judged : 1,
     falsePositiveRate: honest > 0 ? falsePositives.length / honest : 0,
     byKind,
     lastFlaggedBy,

@@ -3,7 +3,12 @@
  * histories, and per-device reputation with decay. Pure functions over plain data; each
  * cites the paper it follows.
  */
-export { type DirectionOutlierOptions, directionOutlier } from "./direction-outlier";
+export {
+  type DirectionOutlierOptions,
+  directionOutlier,
+  type PersistentOptions,
+  persistentlyAgainst,
+} from "./direction-outlier";
 export {
   type DeviceUpdate,
   exactDuplicate,
@@ -21,6 +26,7 @@ export {
 } from "./fools-gold";
 export { type FreeRiderContext, type FreeRiderOptions, freeRider } from "./free-rider";
 export { modifiedZScore, type NormOutlierOptions, normOutlier } from "./norm-outlier";
+export { type ReplayOptions, replayedMovement } from "./replay";
 export {
   aggregationWeightFactor,
   checkReputationConfig,
