@@ -24,8 +24,13 @@ export interface RegionIdentity extends TierIdentity {
   parent: RegionIdentity | null;
 }
 
+/** How long a node waits after hearing from a new child before sending a complete batch up. */
+const DISCOVERY_SETTLE_MS = 1000;
+
 export class RegionAggregator extends TierAggregator<RegionIdentity> {
   protected override readonly tier = "region";
+  /** When a child was first heard from (null: never; undefined: not read yet). */
+  #discoveredAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -45,6 +50,17 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
       const merged = await this.commit(id, (log, now) => {
         const fresh = log.appendPartial(envelope, now);
         const level = envelope.level ?? 0;
+        // A second, third… child appearing: siblings are still arriving (a node's first child goes up at once).
+        const { known, others } = this.ctx.storage.sql
+          .exec<{ known: number; others: number }>(
+            "SELECT COUNT(*) FILTER (WHERE name = ?1) AS known, COUNT(*) AS others FROM children",
+            envelope.child,
+          )
+          .one();
+        if (!known && others > 0) {
+          this.#discoveredAt = now;
+          this.meta.set("discoveredAt", now);
+        }
         // Children of another height were re-parented (the tree gained or lost a level): not waited for.
         this.ctx.storage.sql.exec("DELETE FROM children WHERE level != ?", level);
         this.ctx.storage.sql.exec(
@@ -108,6 +124,20 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
 
   protected override selfName(id: RegionIdentity): string {
     return treeNodeName(id.task, id.region, id.node ?? null);
+  }
+
+  /**
+   * While children are still appearing — a task's first version, a tree that just grew —
+   * "every active child has reported" only means every child heard of so far, so once a
+   * second child has appeared a complete batch waits until no new one has for
+   * DISCOVERY_SETTLE_MS (at most a tenth of its wait): siblings arriving in a stream go up
+   * together, not one partial each.
+   */
+  protected override settleUntil(id: RegionIdentity): number | null {
+    this.#discoveredAt ??= this.meta.get<number>("discoveredAt") ?? null;
+    return this.#discoveredAt === null
+      ? null
+      : this.#discoveredAt + Math.min(DISCOVERY_SETTLE_MS, id.maxWaitMs / 10);
   }
 
   protected override level(id: RegionIdentity): number {

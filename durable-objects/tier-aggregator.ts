@@ -87,6 +87,10 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   }
   /** Whether the open batch is complete, apart from time (every member or child has reported…). */
   protected abstract batchComplete(id: I, log: AggregationLog): boolean;
+  /** A complete batch still waits until then (null: it need not): e.g. while new children are appearing. */
+  protected settleUntil(_id: I): number | null {
+    return null;
+  }
   /** Housekeeping: when the alarm should run `housekeep` next (null: no need). */
   protected housekeepingAt(_id: I, _now: number): number | null {
     return null;
@@ -264,6 +268,9 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
 
   #due(id: I, log: AggregationLog, now: number): Due {
     const deadline = (log.openSince ?? now) + id.maxWaitMs;
-    return this.batchComplete(id, log) || now >= deadline ? true : deadline;
+    if (now >= deadline) return true;
+    if (!this.batchComplete(id, log)) return deadline;
+    const settle = this.settleUntil(id);
+    return settle === null || now >= settle ? true : Math.min(settle, deadline);
   }
 }

@@ -192,9 +192,14 @@ describe("2. one refused batch does not wedge its tier", () => {
       code: "aggregate_overflow",
     });
 
-    // …and the region goes on: its retry publishes X's update, then A's, both finite.
-    setNow((await region.status()).pending!.nextAttemptAt);
+    // …and the region goes on: its retry publishes X's update, then A's, both finite. (A's
+    // batch waits a second after A appeared, as a node does while new children keep coming.)
+    const retryAt = (await region.status()).pending!.nextAttemptAt;
+    setNow(retryAt);
     expect(await runDurableObjectAlarm(region)).toBe(true);
+    await waitForVersion("wedge-region", 1);
+    setNow(retryAt + 1000);
+    await runDurableObjectAlarm(region);
     const view = await waitForVersion("wedge-region", 2);
     expect(view.model.updates).toBe(1);
     for (const v of [1, 2]) expect(allFinite(await weights("wedge-region", v))).toBe(true);

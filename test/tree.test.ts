@@ -1,6 +1,6 @@
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { treeNodeStub } from "../durable-objects/stubs";
 import type { TaskStatusBody as TaskStatus } from "../shared/protocol/api";
 import {
@@ -10,6 +10,7 @@ import {
   createTask,
   type Device,
   flatModel,
+  freezeTime,
   registerOnly,
   seededVector,
   upload,
@@ -106,5 +107,45 @@ describe("the aggregation tree", () => {
       depth: 5,
       regions: { weur: { innerLevels: 2, maxFanIn: 2 } },
     });
+  });
+
+  it("sends siblings that appear one after another up together: the first child's partial at once, the next ones a second after the last new child", async () => {
+    const task = "settling-tree";
+    expect(
+      (
+        await createTask(task, {
+          model: flatModel(4),
+          round: { targetUpdates: 3, deadlineSeconds: 3600 },
+          clusters: { targetSize: 1, reclusterSeconds: 0 },
+        })
+      ).status,
+    ).toBe(201);
+    const setNow = freezeTime();
+    const devices = [];
+    for (let i = 0; i < 3; i++) {
+      const d = await registerOnly(task, "weur");
+      await assign(task, d);
+      devices.push(d);
+    }
+    const coordinatorPartials = async () =>
+      (
+        (await (
+          await api(`/v1/admin/tasks/${task}/regions/weur/tree`, { headers: adminHeaders() })
+        ).json()) as { coordinator: { partials: number } }
+      ).coordinator.partials;
+    expect((await upload(task, devices[0]!, seededVector(1, 4), { sampleWeight: 1 })).status).toBe(202);
+    await vi.waitFor(async () => expect(await coordinatorPartials()).toBe(1));
+    for (const [i, d] of devices.slice(1).entries())
+      expect((await upload(task, d, seededVector(i + 2, 4), { sampleWeight: 1 })).status).toBe(202);
+    const root = treeNodeStub(env, { task, region: "weur", node: null });
+    await vi.waitFor(async () => expect((await root.status()).openUpdates).toBe(2));
+    // Complete, but a new child appeared just now: held.
+    await runDurableObjectAlarm(root);
+    expect(await coordinatorPartials()).toBe(1);
+    setNow(Date.now() + 1000);
+    await runDurableObjectAlarm(root);
+    const view = await waitForVersion(task, 1);
+    expect(await coordinatorPartials()).toBe(2);
+    expect(view.versions[0]).toMatchObject({ updates: 3 });
   });
 });
