@@ -77,6 +77,8 @@ export interface SimRunResult {
   simSeconds: number;
   /** Actions processed by the event queue. */
   events: number;
+  /** Simulated device-seconds, summed over the fleet, by what the devices were doing. */
+  deviceSeconds: { waiting: number; uploading: number; roundTrips: number; training: number };
 }
 
 /** The task refused the configuration (e.g. a compression controller this service does not have). */
@@ -115,6 +117,7 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
   const queue = new EventQueue();
   const traffic = { bytes: 0, updates: 0 };
   const perClass = o.classes.map(() => ({ updates: 0, bytes: 0, trainAnswers: 0 }));
+  const spent = { waiting: 0, uploading: 0, roundTrips: 0, training: 0 };
   const assignments: LevelAssignment[] = [];
   const rejected: Record<string, number> = {};
   const staleness: number[] = [];
@@ -132,6 +135,7 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
     const trainer: LocalTrainer = {
       train: (weights, options) => {
         clock.advance(o.computeSeconds * (options.workScale ?? 1));
+        spent.training += o.computeSeconds * (options.workScale ?? 1);
         return honest.train(weights, options);
       },
     };
@@ -142,6 +146,8 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
       const bytes = isUpload && init?.body instanceof Uint8Array ? init.body.byteLength : 0;
       // The request reaches the service once its simulated transfer is over.
       clock.advance(link.rttSeconds + bytes / link.uplinkBytesPerSecond);
+      spent.roundTrips += link.rttSeconds;
+      spent.uploading += bytes / link.uplinkBytesPerSecond;
       if (queue.started) await queue.at(id, clock.seconds);
       if (queue.stopped) throw new TypeError("fetch failed: the simulation is over");
       // Each virtual device has an address of its own (the per-address registration limiter).
@@ -197,7 +203,10 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
       while (!queue.stopped) {
         const round = await client.runOnce(trainer);
         // Told to wait (or backing off): come back after that many simulated seconds.
-        if (round.action === "wait") clock.advance(round.retryAfterMs / 1000);
+        if (round.action === "wait") {
+          clock.advance(round.retryAfterMs / 1000);
+          spent.waiting += round.retryAfterMs / 1000;
+        }
       }
     } finally {
       queue.leave(id);
@@ -265,5 +274,6 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
     meanStaleness: staleness.length ? staleness.reduce((a, b) => a + b, 0) / staleness.length : 0,
     simSeconds,
     events,
+    deviceSeconds: spent,
   };
 }

@@ -169,7 +169,11 @@ export async function bandwidthMode(o: BandwidthModeOptions): Promise<void> {
     o.say(
       `  per class (updates accepted / train answers): ${classes
         .map((c, i) => `${c.name} ${r.perClass[i]!.updates}/${r.perClass[i]!.trainAnswers}`)
-        .join(", ")}; mean staleness ${r.meanStaleness.toFixed(2)}; rejected ${
+        .join(", ")}; mean staleness ${r.meanStaleness.toFixed(2)}; device-seconds ${Object.entries(
+        r.deviceSeconds,
+      )
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(", ")}; rejected ${
         Object.entries(r.rejected)
           .map(([k, n]) => `${k}:${n}`)
           .join(" ") || "-"
@@ -201,6 +205,7 @@ export async function bandwidthMode(o: BandwidthModeOptions): Promise<void> {
     updatesAccepted: r.updatesAccepted,
     simSeconds: r.simSeconds,
     perClass: r.perClass,
+    deviceSeconds: r.deviceSeconds,
     curve: curve(r),
   });
   console.log(

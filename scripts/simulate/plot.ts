@@ -126,7 +126,7 @@ ${axes(left)}
 ${accTicks.map((a) => `<text x="${left - 6}" y="${yAcc(a) + 4}" text-anchor="end">${(100 * a).toFixed(0)}%</text>`).join("\n")}
 <text x="16" y="${(panel.top + panel.bottom) / 2}" transform="rotate(-90 16 ${(panel.top + panel.bottom) / 2})" text-anchor="middle">test accuracy</text>
 <line x1="${left}" y1="${yAcc(p.target)}" x2="${left + panel.w}" y2="${yAcc(p.target)}" stroke="#000" stroke-dasharray="6,4"/>
-<text x="${left + panel.w - 4}" y="${yAcc(p.target) - 5}" text-anchor="end">target ${(100 * p.target).toFixed(2)}%</text>
+<text x="${left + panel.w - 4}" y="${yAcc(p.target) + 15}" text-anchor="end">target ${(100 * p.target).toFixed(2)}%</text>
 ${p.runs
   .map((r, i) => {
     const c = RUN_COLOURS[i % RUN_COLOURS.length];
