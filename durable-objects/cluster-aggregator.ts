@@ -9,6 +9,7 @@
 import { type ClippingConfig, clipBound, clipFactor } from "../shared/aggregation/clipping";
 import { type StalenessFunction, stalenessWeight } from "../shared/aggregation/staleness";
 import { type BatteryState, mayTrain, workScale } from "../shared/battery-policy";
+import type { ControllerPolicy, Level } from "../shared/codecs/controller";
 import { FedgeError } from "../shared/errors";
 import type { MetricSet } from "../shared/metrics/metric-set";
 import { count, record } from "../shared/metrics/record";
@@ -17,6 +18,7 @@ import { dequantize, SecAggError } from "../shared/privacy/secagg/protocol";
 import { Codec, type CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
 import { l2Norm, type ReputationState, reputationOf } from "../shared/trust/index";
+import { ClusterCompression, type ControllerView } from "./cluster-compression";
 import { ClusterFlow, FLOW } from "./cluster-flow";
 import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust";
 import type { PartialAck, PartialEnvelope } from "./partial";
@@ -49,6 +51,8 @@ export interface ClusterIdentity extends TierIdentity {
   secure: SecurePolicy | null;
   /** How long receipts, and a member's last telemetry once it stops checking in, are kept (ms). */
   retention: { receiptsMs: number; telemetryMs: number };
+  /** compression.controller: each member's level is learned here (cluster-compression.ts); null: the task's level. */
+  controller: ControllerPolicy | null;
 }
 
 export interface DeviceUpdate {
@@ -87,6 +91,9 @@ export interface CurrentRound {
   deadlineAt: number;
   deadlineSeconds: number;
   minBatteryLevel: number;
+  /** The level the task assigns this version (schedule and quality shift applied), and the shift. */
+  compression: Level;
+  compressionShift: number;
 }
 
 export interface CheckinReport {
@@ -94,6 +101,8 @@ export interface CheckinReport {
   network?:
     | { type: string; rttMs?: number | undefined; uplinkBytesPerSecond?: number | undefined }
     | undefined;
+  /** What the device's last upload met: its error feedback's residual ratio, and load refusals since. */
+  compression?: { residualRatio?: number | undefined; refusedUploads?: number | undefined } | undefined;
 }
 
 export type WaitReason = "assigned" | "closing" | "battery";
@@ -106,6 +115,7 @@ export type CheckinDecision =
       deadlineAt: number;
       workScale: number;
       credits: number;
+      compression: Level;
     }
   | { action: "wait"; reason: WaitReason; version: number; round: number; retryAfterSeconds: number };
 
@@ -125,6 +135,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   #telemetrySince: number | null | undefined;
   #flowControl: ClusterFlow | null = null;
   readonly #trust = new ClusterTrust();
+  readonly #compression: ClusterCompression;
   #complete: { newest: number; settings: number; value: boolean } | null = null;
   readonly #members: ClusterMembers;
   readonly #rounds: SecureRounds;
@@ -137,6 +148,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     this.#rounds = new SecureRounds(sql, new BlobStore(sql));
     sql.exec("CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL)");
     this.#members = new ClusterMembers(sql);
+    this.#compression = new ClusterCompression(sql, this.meta);
     sql.exec("CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS norms (id INTEGER PRIMARY KEY AUTOINCREMENT, norm REAL NOT NULL)");
   }
@@ -186,6 +198,21 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         if (untilDeadline < 1) return wait("closing", Math.min(60, current.deadlineSeconds) + pace);
         if (members.assignment(device, current.version)) return wait("assigned", untilDeadline + pace);
         members.assign(device, current.version, now);
+        const compression = id.controller
+          ? this.#compression.assign(
+              id.controller,
+              id.dim,
+              device,
+              current.version,
+              {
+                ...report.network,
+                ...report.compression,
+                battery: report.battery,
+              },
+              current.compression,
+              current.compressionShift,
+            )
+          : current.compression;
         return {
           action: "train",
           version: current.version,
@@ -193,6 +220,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           deadlineAt: current.deadlineAt,
           workScale: workScale(report.battery),
           credits: this.#flow(id).credits(this.log(id).inFlightFrom(device)),
+          compression,
         };
       });
       this.#changed();
@@ -289,6 +317,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const receipt = await this.commit(id, (log, now) => {
         sql.exec("INSERT INTO receipts (key, received_at) VALUES (?, ?)", key, now);
         this.#members.contribute(update.device, update.baseVersion, key);
+        if (id.controller)
+          this.#compression.uploaded(update.device, update.baseVersion, update.payload.byteLength);
         this.#members.markActive(update.device, currentVersion);
         this.noteVersion(currentVersion);
         this.#observe(id, currentVersion);
@@ -496,6 +526,16 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   /** At a flush: the share of the active members that had contributed to the newest version. */
   protected override onSeal(id: ClusterIdentity, m: MetricSet, now: number): void {
     if (id.trust.detect) this.#judge(id, m, now);
+    if (id.controller) {
+      const inputs = this.log(id)
+        .inputs(null)
+        .map((input) => ({
+          ...input,
+          device: input.source,
+          version: this.#members.assignmentOf(input.id)?.version ?? -1,
+        }));
+      this.#compression.judge(inputs, id.dim);
+    }
     const newest = this.newestVersion();
     if (newest === undefined) return;
     const { active, contributed } = this.#members.progress(newest, id.inactiveAfterVersions);
@@ -571,6 +611,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       result = this.#trust.aggregate(inputs, factors, id.dim, robust);
     }
     return result ?? super.aggregate(id, batch);
+  }
+
+  /** With compression.controller: what it has learned per level, for the admin; else null. */
+  async compressionController(): Promise<ControllerView | null> {
+    const id = this.identity();
+    return id?.controller ? this.#compression.view(id.controller, id.dim) : null;
   }
 
   /** The members, for the admin: activity, reputation, quarantine and detections (newest first). */

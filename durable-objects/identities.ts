@@ -51,6 +51,7 @@ export function clusterIdentity(
       receiptsMs: config.retention.receiptsHours * 3600_000,
       telemetryMs: config.retention.telemetryHours * 3600_000,
     },
+    controller: config.compression.controller.kind === "off" ? null : config.compression.controller,
   };
 }
 

@@ -152,7 +152,12 @@ export class FedgeClient {
   async checkIn(): Promise<CheckinAnswer> {
     // Registering first lets even the first check-in report a measured round trip.
     await this.#auth.current();
-    const body = checkinReport(await this.battery(), await this.network(), this.#metrics);
+    const body = checkinReport(
+      await this.battery(),
+      await this.network(),
+      this.#metrics,
+      this.#encoder.residualRatio(),
+    );
     const answer = await this.#auth.call((token) =>
       this.#http.json<CheckinAnswer>(this.path("checkin"), { method: "POST", token, body }),
     );

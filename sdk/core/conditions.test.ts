@@ -20,7 +20,7 @@ describe("LinkMetrics", () => {
 });
 
 describe("checkinReport", () => {
-  const none = { rttMs: undefined, uplinkBytesPerSecond: undefined };
+  const none = { rttMs: undefined, uplinkBytesPerSecond: undefined, takeRefusedUploads: () => 0 };
 
   it("is empty when nothing is known", () => {
     expect(checkinReport(undefined, undefined, none)).toEqual({});
@@ -33,7 +33,7 @@ describe("checkinReport", () => {
   });
 
   it("reports measured RTT and throughput, over the platform's estimates, with an unknown link type", () => {
-    const measured = { rttMs: 42, uplinkBytesPerSecond: 9000 };
+    const measured = { rttMs: 42, uplinkBytesPerSecond: 9000, takeRefusedUploads: () => 0 };
     expect(checkinReport(undefined, undefined, measured)).toEqual({
       network: { type: "unknown", rttMs: 42, uplinkBytesPerSecond: 9000 },
     });
@@ -46,5 +46,18 @@ describe("checkinReport", () => {
     expect(checkinReport(undefined, { type: "cellular", rttMs: 300 }, none)).toEqual({
       network: { type: "cellular", rttMs: 300 },
     });
+  });
+
+  it("reports the last residual ratio and the uploads refused for load since the last report, once", () => {
+    const metrics = new LinkMetrics();
+    metrics.recordRefusal();
+    metrics.recordRefusal();
+    expect(checkinReport(undefined, undefined, metrics, 0.25)).toEqual({
+      compression: { residualRatio: 0.25, refusedUploads: 2 },
+    });
+    expect(checkinReport(undefined, undefined, metrics, 0.25)).toEqual({
+      compression: { residualRatio: 0.25 },
+    });
+    expect(checkinReport(undefined, undefined, metrics)).toEqual({});
   });
 });

@@ -25,6 +25,11 @@ export class PersistentEncoder {
     return frame;
   }
 
+  /** The wrapped encoder's residual ratio of the last update it encoded (since this start), or null. */
+  residualRatio(): number | null {
+    return this.encoder.residualRatio?.() ?? null;
+  }
+
   private restore(): Promise<void> {
     this.#restored ??= (async () => {
       const saved = await getBytes(this.store, this.key);

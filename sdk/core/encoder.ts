@@ -27,6 +27,8 @@ export interface UpdateEncoder {
   ): Uint8Array | Promise<Uint8Array>;
   /** A snapshot of the encoder's state; JSON-compatible values and typed arrays survive the store. */
   saveState?(): unknown;
+  /** What the last update encoded left out, ‖residual‖ / ‖owed‖ (error feedback); null before any. */
+  residualRatio?(): number | null;
   restoreState?(state: unknown): void;
 }
 

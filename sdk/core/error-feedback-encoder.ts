@@ -39,6 +39,7 @@ export function errorFeedbackEncoder(options: ErrorFeedbackEncoderOptions = {}):
       return encoder.encode(update, meta);
     },
     saveState: () => encoder?.state() ?? restored,
+    residualRatio: () => encoder?.residualRatio ?? null,
     restoreState(state) {
       restored = (state as ErrorFeedbackState | null) ?? null;
       encoder = null;

@@ -72,6 +72,8 @@ export class Http {
       // Only an accepted upload surely had its body read; a refusal may come before the body is sent.
       if (options.measure === "upload" && response.ok)
         metrics.recordUpload(options.body?.length ?? 0, elapsed);
+      if (options.measure === "upload" && (response.status === 429 || response.status === 503))
+        metrics.recordRefusal();
       if (!response.ok && !options.accept?.includes(response.status)) throw await apiError(response, clock);
       try {
         return await read(response);

@@ -7,6 +7,7 @@
 export class LinkMetrics {
   #rttMs: number | undefined;
   #uplinkBytesPerSecond: number | undefined;
+  #refusedUploads = 0;
 
   /**
    * Smoothed as TCP smooths its RTT (RFC 6298 §2: SRTT ← 7/8·SRTT + 1/8·R), so one slow
@@ -21,6 +22,18 @@ export class LinkMetrics {
   recordUpload(bytes: number, ms: number): void {
     if (!(ms > 0)) return;
     this.#uplinkBytesPerSecond = (bytes * 1000) / ms;
+  }
+
+  /** An upload the server refused for load (429, 503): reported once, at the next check-in. */
+  recordRefusal(): void {
+    this.#refusedUploads += 1;
+  }
+
+  /** Upload refusals since the last call. */
+  takeRefusedUploads(): number {
+    const n = this.#refusedUploads;
+    this.#refusedUploads = 0;
+    return n;
   }
 
   get rttMs(): number | undefined {

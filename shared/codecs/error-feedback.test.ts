@@ -38,6 +38,23 @@ function expectClose(actual: Float64Array, expected: Float64Array, scale: number
 }
 
 describe("ErrorFeedbackEncoder", () => {
+  it("reports what the last frame left out: ‖residual‖ / ‖update + carried residual‖ (0 when all was sent, null before any)", () => {
+    const update = Float32Array.from({ length: 100 }, (_, i) => (i % 7) - 3 + i / 50);
+    const dense = new ErrorFeedbackEncoder({ dim: 100, density: 1, bits: 32 });
+    expect(dense.residualRatio).toBeNull();
+    dense.encode(update, META);
+    expect(dense.residualRatio).toBe(0);
+    const sparse = new ErrorFeedbackEncoder({ dim: 100, density: 0.1, bits: 32 });
+    sparse.encode(update, META);
+    const sent = decoded(sparse.encode(update, META));
+    // The second frame owed update + the first frame's residual; what it left is the new residual.
+    const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
+    const residual = sparse.residual;
+    const owed = residual.map((r, i) => r + sent[i]!);
+    expect(sparse.residualRatio).toBeCloseTo(norm(residual) / norm(owed), 6);
+    expect(sparse.residualRatio).toBeGreaterThan(0.5);
+  });
+
   it("loses nothing: Σ decoded updates + the final residual = Σ raw updates, to f32 rounding", () => {
     fc.assert(
       fc.property(runs, ({ dim, steps, density, bits, seed }) => {

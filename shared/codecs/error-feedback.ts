@@ -15,7 +15,9 @@
  * stale momentum does not push those coordinates again. A density schedule gives DGC's
  * warm-up (§3.3): start dense and shrink the density over the first updates.
  */
+
 import { type EncodeOptions, parseFrame } from "../protocol/frame";
+import { l2Norm } from "../trust/vectors";
 import { decodePayload } from "./decoder";
 import { type CompressionOptions, encodeUpdate, type ValueBits } from "./encoder";
 import { SeededRandom } from "./random";
@@ -48,6 +50,7 @@ export class ErrorFeedbackEncoder {
   readonly #options: ErrorFeedbackOptions;
   #step = 0;
   #residual: Float32Array;
+  #residualRatio: number | null = null;
   #velocity: Float32Array | null;
   #randomState: number;
 
@@ -90,6 +93,14 @@ export class ErrorFeedbackEncoder {
   }
 
   /** A copy of what has not been sent yet: e, or v with momentum correction. */
+  /**
+   * What the last frame left out: ‖residual‖ / ‖update + residual carried in‖, 0 when all
+   * was sent (or nothing was owed); null before the first encode.
+   */
+  get residualRatio(): number | null {
+    return this.#residualRatio;
+  }
+
   get residual(): Float32Array {
     return this.#residual.slice();
   }
@@ -131,12 +142,14 @@ export class ErrorFeedbackEncoder {
     const frame = encodeUpdate(carried, { ...compression, ...meta });
     const { header, payload } = parseFrame(frame);
     const sent = decodePayload(header.codec, payload, dim);
+    const owed = l2Norm(carried);
     for (let j = 0; j < sent.values.length; j++) {
       const i = sent.indices ? sent.indices[j]! : j;
       carried[i] = carried[i]! - sent.values[j]!;
       if (velocity && maskMomentum) velocity[i] = 0;
     }
     this.#residual = carried;
+    this.#residualRatio = owed > 0 ? l2Norm(carried) / owed : 0;
     this.#velocity = velocity;
     this.#step += 1;
     this.#randomState = random.state;

@@ -72,11 +72,22 @@ export const NetworkStatusSchema = z.strictObject({
   uplinkBytesPerSecond: z.number().nonnegative().optional(),
 });
 
+/**
+ * What the device's previous upload met, for the compression controller: the residual-norm
+ * ratio its error feedback left (‖residual‖ / ‖update + carried residual‖), and how many of
+ * its uploads were refused for load (429, 503) since its previous check-in.
+ */
+export const CompressionReportSchema = z.strictObject({
+  residualRatio: z.number().min(0).max(1).optional(),
+  refusedUploads: z.int().min(0).max(1_000_000).optional(),
+});
+
 /** `POST /v1/tasks/:task/checkin`. An empty body is `{}`. */
 export const CheckinRequestSchema = z.strictObject({
   deviceId: z.string().optional(),
   battery: BatteryStatusSchema.optional(),
   network: NetworkStatusSchema.optional(),
+  compression: CompressionReportSchema.optional(),
 });
 
 export const ModelRefSchema = z.strictObject({ version: Count, manifestUrl: z.string() });
@@ -358,6 +369,24 @@ export const ClusterViewSchema = z.strictObject({
     ),
   }),
   members: z.array(MemberViewSchema),
+  /**
+   * With compression.controller: per level, the updates it has learned from and its estimate
+   * of the learned part of the reward (error and usefulness) on a 5 Mbit/s link; and the pulls
+   * not yet settled. Null without a controller.
+   */
+  compression: z
+    .strictObject({
+      levels: z.array(
+        z.strictObject({
+          density: z.number(),
+          bits: z.number(),
+          pulls: Count,
+          learned: z.number(),
+        }),
+      ),
+      pending: Count,
+    })
+    .nullable(),
 });
 
 export const PercentilesSchema = z.strictObject({

@@ -217,11 +217,6 @@ const CompressionSchedule = z.discriminatedUnion("kind", [
 ]);
 
 /**
- * The compression the server assigns devices at check-in (docs/codecs.md): top-k density
- * (the floor, with a schedule) and bits per value, with error feedback on the device (DGC,
- * Lin et al. 2018). The default sends dense f32.
- */
-/**
  * Quality-aware compression (shared/codecs/quality.ts): at each published version the
  * coordinator compares the federated evaluation loss of the last `window` evaluated
  * versions, newer half against older half; stalling or rising (not `tolerance` lower,
@@ -240,12 +235,60 @@ const CompressionQuality = z.discriminatedUnion("kind", [
   }),
 ]);
 
-const Compression = z.strictObject({
-  density: z.number().gt(0).max(1).default(1),
-  bits: z.union([z.literal(32), z.literal(16), z.literal(8), z.literal(4)]).default(32),
-  schedule: CompressionSchedule.default({ kind: "fixed" }),
-  quality: CompressionQuality.default({ kind: "off" }),
-});
+const Bits = z.union([z.literal(32), z.literal(16), z.literal(8), z.literal(4)]);
+
+/**
+ * The learned per-device controller (shared/codecs/controller.ts): a contextual bandit
+ * (LinUCB, Li et al. 2010) over the levels `densities × bits`, kept by each cluster for
+ * its members. Each device's level is chosen at check-in from its measured uplink, RTT,
+ * battery and recent refusals; the reward of a level (weights `reward`, summing to 1) is
+ * the share of `uploadBudgetSeconds` the upload left unused, one minus the residual-norm
+ * ratio the device reports from error feedback, and the cosine of the update with its
+ * cluster's aggregate. A device with no measurement yet gets `density` and `bits`.
+ */
+const CompressionController = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("off") }),
+  z.strictObject({
+    kind: z.literal("linucb"),
+    densities: z
+      .array(z.number().gt(0).max(1))
+      .min(1)
+      .max(12)
+      .default([0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1]),
+    bits: z.array(Bits).min(1).max(4).default([4, 8, 16]),
+    uploadBudgetSeconds: z.number().positive().max(3600).default(1),
+    /** The width of the confidence bonus: 0 never explores beyond the estimates. */
+    alpha: z.number().min(0).max(10).default(0.3),
+    reward: z
+      .strictObject({
+        time: z.number().min(0).max(1),
+        error: z.number().min(0).max(1),
+        usefulness: z.number().min(0).max(1),
+      })
+      .refine((w) => Math.abs(w.time + w.error + w.usefulness - 1) < 1e-9, {
+        message: "reward weights must sum to 1",
+      })
+      .default({ time: 0.4, error: 0.3, usefulness: 0.3 }),
+  }),
+]);
+
+/**
+ * The compression the server assigns devices at check-in (docs/codecs.md): top-k density
+ * (the floor, with a schedule) and bits per value, with error feedback on the device (DGC,
+ * Lin et al. 2018). The default sends dense f32.
+ */
+const Compression = z
+  .strictObject({
+    density: z.number().gt(0).max(1).default(1),
+    bits: Bits.default(32),
+    schedule: CompressionSchedule.default({ kind: "fixed" }),
+    quality: CompressionQuality.default({ kind: "off" }),
+    controller: CompressionController.default({ kind: "off" }),
+  })
+  .refine((c) => c.controller.kind === "off" || c.schedule.kind === "fixed", {
+    path: ["schedule"],
+    message: "compression.controller chooses each device's density: the schedule must be fixed",
+  });
 
 const Devices = z.strictObject({
   /** A device below this battery level that is not charging is told to wait (shared/battery-policy.ts). */
@@ -358,6 +401,7 @@ export const TaskConfigSchema = z
       bits: 32,
       schedule: { kind: "fixed" },
       quality: { kind: "off" },
+      controller: { kind: "off" },
     }),
     placement: Placement.default({ coordinatorRegion: "enam" }),
     privacy: Privacy.default({ dp: { kind: "off" }, secureAggregation: { kind: "off" } }),
@@ -378,6 +422,8 @@ export const TaskConfigSchema = z
         needs(["trust", "detect"], "the detectors judge individual updates; turn detect off");
       if (config.privacy.dp.kind === "central")
         needs(["privacy", "dp", "kind"], 'the devices must add the noise: use "distributed"');
+      if (config.compression.controller.kind !== "off")
+        needs(["compression", "controller"], "the controller's reward needs each update's usefulness");
       return;
     }
     if (config.privacy.dp.kind === "off") return;

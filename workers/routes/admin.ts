@@ -70,7 +70,7 @@ admin.post("/tasks/:task/rollback", async (c) => {
   return c.json(manifest satisfies ModelManifest, 201);
 });
 
-/** One cluster's state: its batch, dead letters and members (reputation, quarantine, detections). */
+/** One cluster's state: its batch, dead letters, members (reputation, quarantine, detections) and compression controller. */
 admin.get("/tasks/:task/clusters/:region/:index", async (c) => {
   const id = c.req.param("task");
   await loadTask(c.env, id, { fresh: true });
@@ -80,6 +80,10 @@ admin.get("/tasks/:task/clusters/:region/:index", async (c) => {
   if (!/^\d{1,9}$/.test(c.req.param("index")))
     throw new FedgeError("bad_request", "cluster index must be 0–999999999");
   const cluster = clusterStub(c.env, id, region, index);
-  const [status, members] = await Promise.all([cluster.status(), cluster.members()]);
-  return c.json({ region, index, ...status, members } satisfies ClusterView);
+  const [status, members, compression] = await Promise.all([
+    cluster.status(),
+    cluster.members(),
+    cluster.compressionController(),
+  ]);
+  return c.json({ region, index, ...status, members, compression } satisfies ClusterView);
 });

@@ -100,8 +100,10 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
         deadlineAt: view.round.deadlineAt,
         deadlineSeconds: config.round.deadlineSeconds,
         minBatteryLevel: config.devices.minBatteryLevel,
+        compression: assignedCompression(config.compression, view.model.version, view.compressionShift),
+        compressionShift: view.compressionShift,
       },
-      { battery: body.battery, network: body.network },
+      { battery: body.battery, network: body.network, compression: body.compression },
     ),
   );
   const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
@@ -126,7 +128,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       url: `/v1/tasks/${device.task}/updates`,
       baseVersion: decision.version,
       layoutHash: view.task.layoutHash,
-      compression: assignedCompression(view.task.config.compression, decision.version, view.compressionShift),
+      compression: decision.compression,
       /** Uploads this device may have in flight now (window-based flow control). */
       credits: decision.credits,
       ...secureRef(device.task, decision.version, config),
