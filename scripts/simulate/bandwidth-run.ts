@@ -25,7 +25,7 @@ import { progress } from "./progress";
 import { type BandwidthClass, DeviceClock, EventQueue, type LevelAssignment } from "./sim-clock";
 
 /** The task's compression, and (for the adaptive run) the server's controller. */
-export type SimCompression = NonNullable<TaskConfigInput["compression"]> & { controller?: { kind: string } };
+export type SimCompression = NonNullable<TaskConfigInput["compression"]>;
 
 export interface SimRunOptions {
   label: string;

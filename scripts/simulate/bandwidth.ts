@@ -120,7 +120,7 @@ export async function bandwidthMode(o: BandwidthModeOptions): Promise<void> {
   let adaptiveError: string | null = null;
   try {
     adaptive = await simulate({
-      label: "adaptive: compression.controller linucb (from top-1% at 8 bits), error feedback",
+      label: "adaptive: linucb controller (from top-1% at 8 bits), error f.b.",
       compression: ADAPTIVE_COMPRESSION,
       encoder: () => errorFeedbackEncoder(),
     });
