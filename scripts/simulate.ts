@@ -85,6 +85,7 @@ const opts = parseOptions(
     bandwidth: { type: "string" },
     levels: { type: "string", default: DEFAULT_LEVELS },
     "compute-seconds": { type: "string", default: "0.2" },
+    "poll-seconds": { type: "string" },
     "max-sim-seconds": { type: "string", default: "3600" },
   },
   fail,
@@ -122,6 +123,9 @@ const levels = parseLevels(opts.levels, fail);
 const computeSeconds = Number(opts["compute-seconds"]);
 if (!(computeSeconds >= 0 && computeSeconds <= 3600))
   fail(`--compute-seconds must be in [0, 3600], got "${opts["compute-seconds"]}"`);
+const pollSeconds = opts["poll-seconds"] === undefined ? null : Number(opts["poll-seconds"]);
+if (pollSeconds !== null && !(pollSeconds > 0 && pollSeconds <= 3600))
+  fail(`--poll-seconds must be in (0, 3600], got "${opts["poll-seconds"]}"`);
 const maxSimSeconds = Number(opts["max-sim-seconds"]);
 if (!(maxSimSeconds > 0)) fail(`--max-sim-seconds must be > 0, got "${opts["max-sim-seconds"]}"`);
 const model: SpamModel = { kind: opts.model as ModelKind, buckets };
@@ -194,6 +198,7 @@ if (opts.bandwidth !== undefined) {
     maxStaleness: int("max-staleness", 0),
     levels,
     computeSeconds,
+    pollSeconds,
     maxSimSeconds,
     centralizedAccuracy,
     plot: opts.plot,

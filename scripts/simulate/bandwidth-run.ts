@@ -9,7 +9,7 @@
  * stamped with the simulated time at which it was first seen.
  */
 import { MemoryStore } from "../../sdk/adapters/memory-store";
-import type { CheckinAnswer } from "../../sdk/core/api-types";
+import type { CheckinAnswer, CheckinRequest } from "../../sdk/core/api-types";
 import { FedgeClient } from "../../sdk/core/client";
 import type { UpdateEncoder } from "../../sdk/core/encoder";
 import type { FetchLike } from "../../sdk/core/http";
@@ -43,6 +43,11 @@ export interface SimRunOptions {
   deviceClass: readonly number[];
   /** Simulated seconds of local training per update (times the check-in's workScale). */
   computeSeconds: number;
+  /**
+   * A device told to wait comes back after at most this many simulated seconds; null: after
+   * the server's retryAfterSeconds, whatever it is.
+   */
+  pollSeconds: number | null;
   /** The run stops at this simulated time if the target version has not come. */
   maxSimSeconds: number;
   say: (line: string) => void;
@@ -68,7 +73,7 @@ export interface SimRunResult {
   denseBytesEquivalent: number;
   updatesAccepted: number;
   /** Accepted uploads and their bytes, per class. */
-  perClass: { updates: number; bytes: number; trainAnswers: number }[];
+  perClass: ClassStats[];
   /** Every `train` answer's assigned level, with the simulated time it arrived. */
   assignments: LevelAssignment[];
   rejected: Record<string, number>;
@@ -79,6 +84,18 @@ export interface SimRunResult {
   events: number;
   /** Simulated device-seconds, summed over the fleet, by what the devices were doing. */
   deviceSeconds: { waiting: number; uploading: number; roundTrips: number; training: number };
+}
+
+export interface ClassStats {
+  /** Accepted uploads, and their payload bytes. */
+  updates: number;
+  bytes: number;
+  trainAnswers: number;
+  /** Uploads refused for good, by code. */
+  rejected: Record<string, number>;
+  /** Medians of what the class's check-ins reported (the SDK's measurements), null before any. */
+  reportedUplinkBytesPerSecond: number | null;
+  reportedRttMs: number | null;
 }
 
 /** The task refused the configuration (e.g. a compression controller this service does not have). */
@@ -116,21 +133,32 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
   const epochMs = Date.now();
   const queue = new EventQueue();
   const traffic = { bytes: 0, updates: 0 };
-  const perClass = o.classes.map(() => ({ updates: 0, bytes: 0, trainAnswers: 0 }));
+  const perClass: ClassStats[] = o.classes.map(() => ({
+    updates: 0,
+    bytes: 0,
+    trainAnswers: 0,
+    rejected: {},
+    reportedUplinkBytesPerSecond: null,
+    reportedRttMs: null,
+  }));
+  const reports = o.classes.map(() => ({ uplink: [] as number[], rtt: [] as number[] }));
   const spent = { waiting: 0, uploading: 0, roundTrips: 0, training: 0 };
   const assignments: LevelAssignment[] = [];
   const rejected: Record<string, number> = {};
   const staleness: number[] = [];
   let serverVersion = 0;
-  const onEvent = (e: FedgeEvent) => {
-    if (e.type === "uploaded") staleness.push(Math.max(0, serverVersion - e.baseVersion));
-    else if (e.type === "rejected") rejected[e.code] = (rejected[e.code] ?? 0) + 1;
-  };
 
   const fleet = o.shards.map((shard, id) => {
     const cls = o.deviceClass[id] ?? 0;
     const link = o.classes[cls]!;
     const clock = new DeviceClock(epochMs);
+    const onEvent = (e: FedgeEvent) => {
+      if (e.type === "uploaded") staleness.push(Math.max(0, serverVersion - e.baseVersion));
+      else if (e.type === "rejected") {
+        rejected[e.code] = (rejected[e.code] ?? 0) + 1;
+        perClass[cls]!.rejected[e.code] = (perClass[cls]!.rejected[e.code] ?? 0) + 1;
+      }
+    };
     const honest = spamTrainer({ model: o.model, train: shard, seed: o.seed * 1000 + id });
     const trainer: LocalTrainer = {
       train: (weights, options) => {
@@ -159,6 +187,12 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
         traffic.updates += 1;
         perClass[cls]!.updates += 1;
         perClass[cls]!.bytes += bytes;
+      }
+      if (url.pathname.endsWith("/checkin") && typeof init?.body === "string") {
+        const report = JSON.parse(init.body) as CheckinRequest;
+        if (report.network?.uplinkBytesPerSecond !== undefined)
+          reports[cls]!.uplink.push(report.network.uplinkBytesPerSecond);
+        if (report.network?.rttMs !== undefined) reports[cls]!.rtt.push(report.network.rttMs);
       }
       if (url.pathname.endsWith("/checkin") && res.status === 200) {
         const answer = (await res.clone().json()) as CheckinAnswer;
@@ -204,8 +238,9 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
         const round = await client.runOnce(trainer);
         // Told to wait (or backing off): come back after that many simulated seconds.
         if (round.action === "wait") {
-          clock.advance(round.retryAfterMs / 1000);
-          spent.waiting += round.retryAfterMs / 1000;
+          const wait = Math.min(round.retryAfterMs / 1000, o.pollSeconds ?? Number.POSITIVE_INFINITY);
+          clock.advance(wait);
+          spent.waiting += wait;
         }
       }
     } finally {
@@ -241,6 +276,10 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
     }),
   ]);
   const simSeconds = queue.now;
+  reports.forEach((r, cls) => {
+    perClass[cls]!.reportedUplinkBytesPerSecond = median(r.uplink);
+    perClass[cls]!.reportedRttMs = median(r.rtt);
+  });
   queue.stop();
   await failed;
 
@@ -276,4 +315,11 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
     events,
     deviceSeconds: spent,
   };
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

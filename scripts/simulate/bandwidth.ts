@@ -43,6 +43,9 @@ export const BANDWIDTH_HELP = `  --bandwidth mixed    the adaptive-compression h
                        batteries. The SDK measures RTT and uplink on this clock.
   --levels LIST        --bandwidth: fixed levels, density:bits,… (default ${DEFAULT_LEVELS})
   --compute-seconds S  --bandwidth: simulated seconds of local training per update (default 0.2)
+  --poll-seconds S     --bandwidth: a device told to wait comes back after at most S simulated
+                       seconds (default: after the answer's retryAfterSeconds, which the
+                       service computes from its own, real, clock)
   --max-sim-seconds S  --bandwidth: stop a run that has not reached --versions by then (default 3600)`;
 
 /** `0.001:8,0.01:4` → levels; a bad list is a usage error naming --levels. */
@@ -72,6 +75,7 @@ export interface BandwidthModeOptions {
   maxStaleness: number;
   levels: Level[];
   computeSeconds: number;
+  pollSeconds: number | null;
   maxSimSeconds: number;
   centralizedAccuracy: number;
   plot: string;
@@ -103,6 +107,7 @@ export async function bandwidthMode(o: BandwidthModeOptions): Promise<void> {
     classes,
     deviceClass,
     computeSeconds: o.computeSeconds,
+    pollSeconds: o.pollSeconds,
     maxSimSeconds: o.maxSimSeconds,
     say: o.say,
   };
@@ -160,18 +165,35 @@ export async function bandwidthMode(o: BandwidthModeOptions): Promise<void> {
 
   o.say("");
   o.say(
-    `${"run".padEnd(60)}${"to target".padEnd(11)}${"final acc".padEnd(11)}${"uploaded".padEnd(12)}${"vs dense f32".padEnd(14)}${"updates".padEnd(9)}sim s`,
+    `${"run".padEnd(66)}${"to target".padEnd(11)}${"final acc".padEnd(11)}${"uploaded".padEnd(12)}${"vs dense f32".padEnd(14)}${"updates".padEnd(9)}sim s`,
   );
   for (const r of all) {
     o.say(
-      `${r.label.padEnd(60)}${seconds(ttt(r)).padEnd(11)}${percent(r.finalAccuracy).padEnd(11)}${`${(r.bytes / 1e6).toFixed(3)} MB`.padEnd(12)}${`${(r.denseBytesEquivalent / r.bytes).toFixed(1)}× less`.padEnd(14)}${String(r.updatesAccepted).padEnd(9)}${r.simSeconds.toFixed(1)}`,
+      `${r.label.padEnd(66)}${seconds(ttt(r)).padEnd(11)}${percent(r.finalAccuracy).padEnd(11)}${`${(r.bytes / 1e6).toFixed(3)} MB`.padEnd(12)}${`${(r.denseBytesEquivalent / r.bytes).toFixed(1)}× less`.padEnd(14)}${String(r.updatesAccepted).padEnd(9)}${r.simSeconds.toFixed(1)}`,
     );
     o.say(
-      `  per class (updates accepted / train answers): ${classes
-        .map((c, i) => `${c.name} ${r.perClass[i]!.updates}/${r.perClass[i]!.trainAnswers}`)
-        .join(", ")}; mean staleness ${r.meanStaleness.toFixed(2)}; device-seconds ${Object.entries(
-        r.deviceSeconds,
-      )
+      `  per class (updates accepted / train answers, refused): ${classes
+        .map((c, i) => {
+          const k = r.perClass[i]!;
+          const refused = Object.entries(k.rejected)
+            .map(([code, n]) => `${code} ${n}`)
+            .join(" ");
+          return `${c.name} ${k.updates}/${k.trainAnswers}${refused ? `, ${refused}` : ""}`;
+        })
+        .join("; ")}`,
+    );
+    o.say(
+      `  reported by the SDK (median per class): ${classes
+        .map((c, i) => {
+          const k = r.perClass[i]!;
+          const kB =
+            k.reportedUplinkBytesPerSecond === null ? "-" : (k.reportedUplinkBytesPerSecond / 1e3).toFixed(1);
+          return `${c.name} uplink ${kB} kB/s, RTT ${k.reportedRttMs ?? "-"} ms`;
+        })
+        .join("; ")}`,
+    );
+    o.say(
+      `  mean staleness ${r.meanStaleness.toFixed(2)}; device-seconds ${Object.entries(r.deviceSeconds)
         .map(([k, v]) => `${k} ${v.toFixed(0)}`)
         .join(", ")}; rejected ${
         Object.entries(r.rejected)
@@ -220,6 +242,7 @@ export async function bandwidthMode(o: BandwidthModeOptions): Promise<void> {
       timeModel: {
         classes,
         computeSeconds: o.computeSeconds,
+        waits: o.pollSeconds === null ? "retryAfterSeconds" : `min(retryAfterSeconds, ${o.pollSeconds})`,
         downloads: "RTT only",
         offline: "none",
         battery: "full, charging",
