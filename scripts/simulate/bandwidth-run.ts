@@ -70,6 +70,8 @@ export interface SimRunResult {
   versions: number;
   points: SimPoint[];
   bytes: number;
+  /** Payload bytes of every upload attempt, accepted or not: what the links carried. */
+  bytesSent: number;
   denseBytesEquivalent: number;
   updatesAccepted: number;
   /** Accepted uploads and their bytes, per class. */
@@ -132,7 +134,7 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
 
   const epochMs = Date.now();
   const queue = new EventQueue();
-  const traffic = { bytes: 0, updates: 0 };
+  const traffic = { bytes: 0, updates: 0, sent: 0 };
   const perClass: ClassStats[] = o.classes.map(() => ({
     updates: 0,
     bytes: 0,
@@ -178,6 +180,7 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
       spent.uploading += bytes / link.uplinkBytesPerSecond;
       if (queue.started) await queue.at(id, clock.seconds);
       if (queue.stopped) throw new TypeError("fetch failed: the simulation is over");
+      traffic.sent += bytes;
       // Each virtual device has an address of its own (the per-address registration limiter).
       const headers = new Headers(init?.headers);
       headers.set("CF-Connecting-IP", `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`);
@@ -305,6 +308,7 @@ async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResul
     versions: points.at(-1)?.version ?? 0,
     points,
     bytes: traffic.bytes,
+    bytesSent: traffic.sent,
     denseBytesEquivalent: traffic.updates * (48 + 4 * status.model.parameters),
     updatesAccepted: traffic.updates,
     perClass,

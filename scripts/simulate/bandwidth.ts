@@ -221,6 +221,7 @@ export async function bandwidthMode(o: BandwidthModeOptions): Promise<void> {
   const summary = (r: SimRunResult) => ({
     timeToTargetSec: ttt(r),
     bytes: r.bytes,
+    bytesSent: r.bytesSent,
     denseBytesEquivalent: r.denseBytesEquivalent,
     finalAccuracy: r.finalAccuracy,
     versions: r.versions,
