@@ -162,7 +162,9 @@ function render(s: TaskStatus): void {
     region,
     cell(`tree.regions.${region}.clusters`, "count"),
     cell(`tree.regions.${region}.devices`, "count"),
+    cell(`tree.regions.${region}.minClusterSize`, "count"),
     cell(`tree.regions.${region}.maxClusterSize`, "count"),
+    cell(`tree.regions.${region}.moved`, "count"),
   ]);
   const list = $("#integrity-list");
   list.replaceChildren(

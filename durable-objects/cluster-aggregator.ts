@@ -25,7 +25,7 @@ import type { PartialAck, PartialEnvelope } from "./partial";
 import type { RegionIdentity } from "./region-aggregator";
 import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
-import { ClusterMembers } from "./storage/cluster-members";
+import { ClusterMembers, type Handover } from "./storage/cluster-members";
 import { readWeights } from "./storage/model-store";
 import { roundName, type SecurePolicy, SecureRounds, type SecureRoundView } from "./storage/secure-rounds";
 import { clusterName, regionStub } from "./stubs";
@@ -117,7 +117,14 @@ export type CheckinDecision =
       credits: number;
       compression: Level;
     }
-  | { action: "wait"; reason: WaitReason; version: number; round: number; retryAfterSeconds: number };
+  | { action: "wait"; reason: WaitReason; version: number; round: number; retryAfterSeconds: number }
+  /** Re-clustering moved the device: check it in at `cluster`, handing this over (docs/architecture.md#clustering). */
+  | { action: "moved"; cluster: number; handover: Handover };
+
+/** An update for a member that moved, under an assignment it took with it: to be sent to its new cluster. */
+export interface Redirect {
+  redirect: number;
+}
 
 /** A device below the battery threshold asks again after this long. */
 const LOW_BATTERY_RETRY_SECONDS = 900;
@@ -163,11 +170,19 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     device: string,
     current: CurrentRound,
     report: CheckinReport,
+    /** From the cluster the device was moved away from, when it was. */
+    handover?: Handover,
   ): Promise<Result<CheckinDecision>> {
     return attempt(async () => {
       const id = this.configure(setup);
       const members = this.#members;
       const now = Date.now();
+      const movedTo = handover ? null : members.movedTo(device);
+      if (movedTo !== null) {
+        const away = this.ctx.storage.transactionSync(() => members.handOver(device));
+        this.#changed();
+        return { action: "moved", cluster: movedTo, handover: away } satisfies CheckinDecision;
+      }
       const decision = this.ctx.storage.transactionSync((): CheckinDecision => {
         members.seen(
           device,
@@ -175,6 +190,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           report.battery ? JSON.stringify(report.battery) : null,
           report.network ? JSON.stringify(report.network) : null,
         );
+        if (handover) members.adopt(device, handover);
         // The first telemetry kept: its erasure needs an alarm. (A later report only makes the memo early, which is harmless.)
         if (this.#telemetrySince === null && (report.battery || report.network)) this.#telemetrySince = now;
         const wait = (reason: WaitReason, retryAfterSeconds: number): CheckinDecision => ({
@@ -247,7 +263,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     currentVersion: number,
     /** When the edge began handling the request (ms since epoch): what it waited shows congestion. */
     receivedAt: number = Date.now(),
-  ): Promise<Result<UpdateReceipt>> {
+  ): Promise<Result<UpdateReceipt | Redirect>> {
     const started = Date.now();
     const result = await this.#submit(setup, update, currentVersion, started, started - receivedAt);
     if (!result.ok) {
@@ -268,7 +284,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     currentVersion: number,
     started: number,
     queuedMs: number,
-  ): Promise<Result<UpdateReceipt>> {
+  ): Promise<Result<UpdateReceipt | Redirect>> {
     return attempt(async () => {
       const id = this.configure(setup);
       const key = `${update.device}:${update.updateId}`;
@@ -277,6 +293,11 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         .exec<{ received_at: number }>("SELECT received_at FROM receipts WHERE key = ?", key)
         .toArray();
       if (seen) return receiptFor(update.updateId, seen.received_at);
+      // A member that moved: an assignment still here is used here; one it took along, there.
+      const movedTo = this.#members.movedTo(update.device);
+      if (movedTo !== null && this.#members.handedOver(update.device, update.baseVersion)) {
+        return { redirect: movedTo };
+      }
       const quarantinedUntil = this.#members.quarantinedUntil(update.device);
       if (quarantinedUntil !== null && quarantinedUntil > started) {
         throw new FedgeError(
@@ -355,6 +376,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   }
 
   // ---- Secure aggregation (storage/secure-rounds.ts; shared/privacy/secagg/protocol.ts) ----
+
+  /** Re-clustering (the region's directory) moved these members to other clusters. */
+  async moveMembers(moves: { device: string; cluster: number }[]): Promise<void> {
+    this.ctx.storage.transactionSync(() => this.#members.moveAway(moves));
+    this.#changed();
+  }
 
   /** Phase 1: a device assigned `version` advertises its two public keys. */
   secureJoin(
@@ -671,6 +698,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     this.#telemetrySince = undefined;
     const newest = this.newestVersion();
     if (newest !== undefined) this.#members.forgetAssignmentsBefore(newest - id.maxStaleness);
+    this.#members.forgetSettledMoves();
     if (!id.secure) return;
     const policy = id.secure;
     const ready = this.ctx.storage.transactionSync(() => {

@@ -1,22 +1,43 @@
 /**
- * One object per task × region: places newly registered devices in clusters and keeps
- * their evaluation reports. Clusters are filled to the task's target size in order; the
- * latency-based k-means clustering of DESIGN §5 replaces this policy later. Check-ins go
- * to the device's own cluster, which knows its members; nothing per device passes here
- * after registration.
+ * One object per task × region: places newly registered devices in clusters by latency and
+ * keeps their evaluation reports (docs/architecture.md#clustering). A newcomer joins the
+ * nearest cluster with room (features: RTT, location, uplink — shared/clustering/kmeans.ts),
+ * or opens a new one when the region needs more clusters and none is near; an alarm, some
+ * time after registrations, re-clusters the region by k-means within the size band, seeded
+ * from the current centroids, and tells each cluster which of its members move where. A
+ * moved device learns it at its next check-in (its old cluster hands it over, the edge
+ * issues a token for the new one). Check-ins go to the device's own cluster; nothing per
+ * device passes here after registration.
  */
 import { DurableObject } from "cloudflare:workers";
+import {
+  bandAround,
+  type DeviceFeatures,
+  featureVector,
+  kmeans,
+  mean,
+  squaredDistance,
+  type Vector,
+} from "../shared/clustering/kmeans";
+import { SeededRandom } from "../shared/codecs/random";
 import { FedgeError } from "../shared/errors";
 import type { Region } from "../shared/regions";
 import { attempt, type Result } from "../shared/result";
-import { coordinatorStub } from "./stubs";
+import { Meta } from "./storage/meta";
+import { addColumn } from "./storage/schema";
+import { clusterStub, coordinatorStub } from "./stubs";
 
 export interface DirectoryTask {
   task: string;
   region: Region;
   clusterSize: number;
   coordinatorRegion: Region;
+  /** How long after a registration the region is re-clustered (0: never). */
+  reclusterSeconds: number;
 }
+
+/** A newcomer opens a new cluster (when the region may have one more) if the nearest is farther than this, in feature units (10 ms, 1,000 km). */
+const OPEN_DISTANCE = 1;
 
 export interface Registration {
   deviceId: string;
@@ -44,31 +65,44 @@ export interface RegionShape {
   devices: number;
   /** Registered devices in the fullest cluster. */
   maxClusterSize: number;
+  /** Registered devices in the emptiest cluster that has any. */
+  minClusterSize: number;
+  /** Re-clusterings run, and devices they moved. */
+  reclusterings: number;
+  moved: number;
 }
 
 export class Directory extends DurableObject<Env> {
+  readonly #meta: Meta;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
+    this.#meta = new Meta(sql);
     sql.exec(
       "CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, cluster INTEGER NOT NULL, registered_at INTEGER NOT NULL)",
     );
+    // Added with latency clustering: older devices have no features (they count as the region's mean).
+    addColumn(sql, "devices", "features", "TEXT");
     sql.exec(`CREATE TABLE IF NOT EXISTS evaluations (
       device TEXT NOT NULL, version INTEGER NOT NULL, loss REAL NOT NULL, accuracy REAL NOT NULL,
       examples INTEGER NOT NULL, PRIMARY KEY (device, version))`);
     sql.exec("CREATE TABLE IF NOT EXISTS clusters (idx INTEGER PRIMARY KEY, members INTEGER NOT NULL)");
+    addColumn(sql, "clusters", "centroid", "TEXT");
     sql.exec("CREATE TABLE IF NOT EXISTS noted (id INTEGER PRIMARY KEY CHECK (id = 0))");
   }
 
   /**
-   * Places a new device in the first cluster with room (opening a new one when all are
-   * full). Registration has one external step — telling the coordinator, once, that this
-   * region exists (it gathers evaluations per region) — and it comes first: if it fails,
-   * nothing is written and the device may simply register again. The placement itself is
-   * one transaction, so no failure leaves a half-registered device. The clusters and the
-   * region configure themselves from the first messages they get.
+   * Places a new device in the nearest cluster with room, or in a new cluster when the
+   * nearest is farther than OPEN_DISTANCE and the region has at most ⌈devices / target⌉
+   * clusters (one spare: the next re-clustering merges what is too small).
+   * Registration has one external step — telling the coordinator, once, that this region
+   * exists (it gathers evaluations per region) — and it comes first: if it fails, nothing
+   * is written and the device may simply register again. The placement itself is one
+   * transaction, so no failure leaves a half-registered device. The clusters and the region
+   * configure themselves from the first messages they get.
    */
-  async register(t: DirectoryTask): Promise<Registration> {
+  async register(t: DirectoryTask, features: DeviceFeatures = {}): Promise<Registration> {
     const sql = this.ctx.storage.sql;
     if (sql.exec("SELECT 1 FROM noted").toArray().length === 0) {
       await coordinatorStub(this.env, t.task, t.coordinatorRegion).noteRegion(t.region);
@@ -76,27 +110,164 @@ export class Directory extends DurableObject<Env> {
     }
     const deviceId = crypto.randomUUID();
     const cluster = this.ctx.storage.transactionSync(() => {
-      const [open] = sql
-        .exec<{ idx: number; members: number }>(
-          "SELECT idx, members FROM clusters WHERE members < ? ORDER BY idx LIMIT 1",
-          t.clusterSize,
-        )
-        .toArray();
-      const [last] = sql.exec<{ idx: number | null }>("SELECT MAX(idx) AS idx FROM clusters").toArray();
-      const idx = open?.idx ?? (last?.idx ?? -1) + 1;
+      this.#meta.set("task", t);
+      const clusters = this.#clusters();
+      const devices = clusters.reduce((n, c) => n + c.members, 0);
+      const v = featureVector(features, regionMean(clusters));
+      let nearest: { idx: number; members: number; centroid: Vector; d: number } | null = null;
+      for (const c of clusters) {
+        if (c.members >= t.clusterSize) continue;
+        const d = Math.sqrt(squaredDistance(v, c.centroid));
+        if (nearest === null || d < nearest.d) nearest = { ...c, d };
+      }
+      // One cluster more than the devices need may be open, for a newcomer far from all the others.
+      const mayOpen = clusters.length < Math.ceil((devices + 1) / t.clusterSize) + 1;
+      let idx: number;
+      let centroid: Vector;
+      if (nearest === null || (mayOpen && nearest.d > OPEN_DISTANCE)) {
+        idx = clusters.reduce((m, c) => Math.max(m, c.idx), -1) + 1;
+        centroid = v;
+      } else {
+        idx = nearest.idx;
+        // The running mean of its members' features.
+        centroid = nearest.centroid.map((c, i) => c + ((v[i] ?? 0) - c) / (nearest.members + 1));
+      }
       sql.exec(
-        "INSERT INTO clusters (idx, members) VALUES (?, 1) ON CONFLICT (idx) DO UPDATE SET members = members + 1",
+        `INSERT INTO clusters (idx, members, centroid) VALUES (?1, 1, ?2)
+         ON CONFLICT (idx) DO UPDATE SET members = members + 1, centroid = ?2`,
         idx,
+        JSON.stringify(centroid),
       );
       sql.exec(
-        "INSERT INTO devices (id, cluster, registered_at) VALUES (?, ?, ?)",
+        "INSERT INTO devices (id, cluster, registered_at, features) VALUES (?, ?, ?, ?)",
         deviceId,
         idx,
         Date.now(),
+        JSON.stringify(v),
       );
       return idx;
     });
+    if (t.reclusterSeconds > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + t.reclusterSeconds * 1000);
+    }
     return { deviceId, cluster };
+  }
+
+  #clusters(): { idx: number; members: number; centroid: Vector }[] {
+    return this.ctx.storage.sql
+      .exec<{ idx: number; members: number; centroid: string | null }>(
+        "SELECT idx, members, centroid FROM clusters WHERE members > 0 ORDER BY idx",
+      )
+      .toArray()
+      .map((c) => ({
+        idx: c.idx,
+        members: c.members,
+        centroid: c.centroid ? (JSON.parse(c.centroid) as Vector) : [],
+      }));
+  }
+
+  /** Re-clusters the region (the alarm a registration set). */
+  override async alarm(): Promise<void> {
+    const t = this.#meta.get<DirectoryTask>("task");
+    if (t) await this.recluster(t);
+  }
+
+  /**
+   * k-means over the region's devices, k = ⌈devices / target⌉, every cluster within the
+   * band [⌈target/2⌉, ⌊3·target/2⌋], seeded from the current centroids (largest first) so
+   * a stable population barely moves. Each new cluster keeps the index of the old one it
+   * shares most devices with. Each old cluster is told its movers before the directory
+   * records them; a cluster that cannot be told keeps its members until the next time.
+   */
+  async recluster(t: DirectoryTask): Promise<{ moved: number }> {
+    const sql = this.ctx.storage.sql;
+    const clusters = this.#clusters();
+    const fill = regionMean(clusters);
+    const devices = sql
+      .exec<{ id: string; cluster: number; features: string | null }>(
+        "SELECT id, cluster, features FROM devices ORDER BY id",
+      )
+      .toArray();
+    if (devices.length === 0) return { moved: 0 };
+    const points = devices.map((d) =>
+      d.features ? (JSON.parse(d.features) as Vector) : (fill ?? [0, 0, 0, 0, 0]),
+    );
+    const k = Math.ceil(devices.length / t.clusterSize);
+    // Seeded from the current clusters, largest first; a device prefers to stay where it is.
+    const seeds = [...clusters]
+      .filter((c) => c.centroid.length === points[0]?.length)
+      .sort((a, b) => b.members - a.members || a.idx - b.idx)
+      .slice(0, k);
+    const seat = new Map(seeds.map((c, j) => [c.idx, j]));
+    const random = new SeededRandom(devices.length);
+    const { assignment, centroids } = kmeans(points, k, {
+      band: bandAround(t.clusterSize),
+      random: () => random.next(),
+      initial: seeds.map((c) => c.centroid),
+      stay: devices.map((d) => seat.get(d.cluster) ?? -1),
+    });
+    // Name each new cluster after the old one it overlaps most (greedily, largest overlaps first).
+    const overlap = new Map<string, number>();
+    assignment.forEach((j, i) => {
+      const key = `${j}:${devices[i]?.cluster}`;
+      overlap.set(key, (overlap.get(key) ?? 0) + 1);
+    });
+    const names = new Map<number, number>();
+    const taken = new Set<number>();
+    for (const [key] of [...overlap].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) {
+      const [j, old] = key.split(":").map(Number) as [number, number];
+      if (names.has(j) || taken.has(old)) continue;
+      names.set(j, old);
+      taken.add(old);
+    }
+    let next = Math.max(-1, ...clusters.map((c) => c.idx), ...devices.map((d) => d.cluster)) + 1;
+    for (let j = 0; j < centroids.length; j++) if (!names.has(j)) names.set(j, next++);
+    // Movers, by the cluster they leave.
+    const leaving = new Map<number, { device: string; cluster: number }[]>();
+    assignment.forEach((j, i) => {
+      const d = devices[i] as { id: string; cluster: number };
+      const to = names.get(j) as number;
+      if (to !== d.cluster)
+        leaving.set(d.cluster, [...(leaving.get(d.cluster) ?? []), { device: d.id, cluster: to }]);
+    });
+    let moved = 0;
+    for (const [from, moves] of leaving) {
+      const told = await clusterStub(this.env, t.task, t.region, from)
+        .moveMembers(moves)
+        .then(() => true)
+        .catch(() => false);
+      if (!told) continue;
+      this.ctx.storage.transactionSync(() => {
+        for (const m of moves) sql.exec("UPDATE devices SET cluster = ? WHERE id = ?", m.cluster, m.device);
+      });
+      moved += moves.length;
+    }
+    // Sizes and centroids from where devices now are.
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("UPDATE clusters SET members = 0");
+      const byCluster = new Map<number, Vector[]>();
+      for (const d of sql
+        .exec<{ id: string; cluster: number; features: string | null }>(
+          "SELECT id, cluster, features FROM devices",
+        )
+        .toArray()) {
+        const v = d.features ? (JSON.parse(d.features) as Vector) : (fill ?? [0, 0, 0, 0, 0]);
+        byCluster.set(d.cluster, [...(byCluster.get(d.cluster) ?? []), v]);
+      }
+      for (const [idx, vs] of byCluster) {
+        const centroid = mean(vs);
+        sql.exec(
+          `INSERT INTO clusters (idx, members, centroid) VALUES (?1, ?2, ?3)
+           ON CONFLICT (idx) DO UPDATE SET members = ?2, centroid = ?3`,
+          idx,
+          vs.length,
+          JSON.stringify(centroid),
+        );
+      }
+      this.#meta.set("reclusterings", (this.#meta.get<number>("reclusterings") ?? 0) + 1);
+      this.#meta.set("moved", (this.#meta.get<number>("moved") ?? 0) + moved);
+    });
+    return { moved };
   }
 
   /**
@@ -142,11 +313,32 @@ export class Directory extends DurableObject<Env> {
 
   async shape(): Promise<RegionShape> {
     const [row] = this.ctx.storage.sql
-      .exec<{ clusters: number; devices: number | null; biggest: number | null }>(
-        "SELECT COUNT(*) AS clusters, SUM(members) AS devices, MAX(members) AS biggest FROM clusters",
+      .exec<{ clusters: number; devices: number | null; biggest: number | null; smallest: number | null }>(
+        "SELECT COUNT(*) AS clusters, SUM(members) AS devices, MAX(members) AS biggest, MIN(members) AS smallest FROM clusters WHERE members > 0",
       )
       .toArray();
-    return { clusters: row?.clusters ?? 0, devices: row?.devices ?? 0, maxClusterSize: row?.biggest ?? 0 };
+    return {
+      clusters: row?.clusters ?? 0,
+      devices: row?.devices ?? 0,
+      maxClusterSize: row?.biggest ?? 0,
+      minClusterSize: row?.smallest ?? 0,
+      reclusterings: this.#meta.get<number>("reclusterings") ?? 0,
+      moved: this.#meta.get<number>("moved") ?? 0,
+    };
+  }
+
+  /** Every device's cluster and feature vector, for the clustering scenario and tests (admin only). */
+  async placements(): Promise<{ device: string; cluster: number; features: Vector | null }[]> {
+    return this.ctx.storage.sql
+      .exec<{ id: string; cluster: number; features: string | null }>(
+        "SELECT id, cluster, features FROM devices ORDER BY id",
+      )
+      .toArray()
+      .map((d) => ({
+        device: d.id,
+        cluster: d.cluster,
+        features: d.features ? (JSON.parse(d.features) as Vector) : null,
+      }));
   }
 
   /** Per version: Σ examples, Σ loss·examples, Σ accuracy·examples and the number of reports. */
@@ -159,4 +351,16 @@ export class Directory extends DurableObject<Env> {
       )
       .toArray();
   }
+}
+
+/** The members-weighted mean of the clusters' centroids: what a device that reports nothing is taken to be. */
+function regionMean(clusters: readonly { members: number; centroid: Vector }[]): Vector | null {
+  const known = clusters.filter((c) => c.centroid.length > 0);
+  const total = known.reduce((n, c) => n + c.members, 0);
+  if (total === 0) return null;
+  const dims = known[0]?.centroid.length ?? 0;
+  return Array.from(
+    { length: dims },
+    (_, i) => known.reduce((s, c) => s + c.members * (c.centroid[i] ?? 0), 0) / total,
+  );
 }

@@ -72,8 +72,8 @@ describe("monitoring", () => {
     expect(status.tree).toEqual({
       depth: 3,
       regions: {
-        weur: { clusters: 1, devices: 2, maxClusterSize: 2 },
-        enam: { clusters: 1, devices: 2, maxClusterSize: 2 },
+        weur: { clusters: 1, devices: 2, maxClusterSize: 2, minClusterSize: 2, reclusterings: 0, moved: 0 },
+        enam: { clusters: 1, devices: 2, maxClusterSize: 2, minClusterSize: 2, reclusterings: 0, moved: 0 },
       },
     });
     expect(status.versions.map((v) => [v.version, v.updates])).toEqual([[1, 4]]);

@@ -21,6 +21,7 @@ import { emptyMetrics, type MetricSet } from "../../shared/metrics/metric-set";
 import type { CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
 import { type BlobStore, CHUNK_BYTES } from "./blob-store";
+import { addColumn } from "./schema";
 
 export interface LogInput {
   /** Idempotency key, unique within this aggregator. */
@@ -142,9 +143,7 @@ export class AggregationLog {
       batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB,
       devices TEXT)`);
     // A log written before device counts were kept: its inputs have none.
-    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log_inputs')").toArray();
-    if (!columns.some((c) => c.name === "devices"))
-      sql.exec("ALTER TABLE log_inputs ADD COLUMN devices TEXT");
+    addColumn(sql, "log_inputs", "devices", "TEXT");
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);

@@ -17,6 +17,20 @@ export type MemberRow = {
   last_detection: string | null;
 };
 
+/**
+ * What a cluster hands to the cluster a member moves to (re-clustering): the assignments it
+ * has not used yet, so an update trained on one is still accepted there, and its trust state,
+ * so a move does not wipe a quarantine.
+ */
+export interface Handover {
+  assignments: { version: number; assignedAt: number }[];
+  reputation: string | null;
+  quarantinedUntil: number | null;
+}
+
+/** The mark an assignment handed to another cluster carries instead of an update key. */
+const HANDED_OVER = "moved";
+
 export class ClusterMembers {
   readonly #sql: SqlStorage;
 
@@ -29,6 +43,89 @@ export class ClusterMembers {
     sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
       device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
       PRIMARY KEY (version, device))`);
+    sql.exec("CREATE TABLE IF NOT EXISTS moves (device TEXT PRIMARY KEY, cluster INTEGER NOT NULL)");
+  }
+
+  /** Re-clustering moved these members away: each is handed over at its next check-in here. */
+  moveAway(moves: readonly { device: string; cluster: number }[]): void {
+    for (const m of moves) {
+      this.#sql.exec("INSERT OR REPLACE INTO moves (device, cluster) VALUES (?, ?)", m.device, m.cluster);
+      // No longer expected to report here.
+      this.#sql.exec("UPDATE members SET active_version = NULL WHERE device = ?", m.device);
+    }
+  }
+
+  /** The cluster the device was moved to, if it was. */
+  movedTo(device: string): number | null {
+    const [row] = this.#sql
+      .exec<{ cluster: number }>("SELECT cluster FROM moves WHERE device = ?", device)
+      .toArray();
+    return row?.cluster ?? null;
+  }
+
+  /** Whether the device's assignment for `version` went with it to another cluster. */
+  handedOver(device: string, version: number): boolean {
+    return this.assignment(device, version)?.update_key === HANDED_OVER;
+  }
+
+  /** Hands a moved member over and forgets it as a member: its unused assignments (marked here as handed over) and trust state. */
+  handOver(device: string): Handover {
+    const assignments = this.#sql
+      .exec<{ version: number; assigned_at: number }>(
+        "SELECT version, assigned_at FROM assignments WHERE device = ? AND update_key IS NULL ORDER BY version",
+        device,
+      )
+      .toArray()
+      .map((a) => ({ version: a.version, assignedAt: a.assigned_at }));
+    this.#sql.exec(
+      "UPDATE assignments SET update_key = ? WHERE device = ? AND update_key IS NULL",
+      HANDED_OVER,
+      device,
+    );
+    const [row] = this.#sql
+      .exec<{ reputation: string | null; quarantined_until: number | null }>(
+        "SELECT reputation, quarantined_until FROM members WHERE device = ?",
+        device,
+      )
+      .toArray();
+    // No longer a member here: its trust state goes with it, its telemetry is not kept.
+    this.#sql.exec("DELETE FROM members WHERE device = ?", device);
+    return {
+      assignments,
+      reputation: row?.reputation ?? null,
+      quarantinedUntil: row?.quarantined_until ?? null,
+    };
+  }
+
+  /**
+   * Forgets moves that can no longer matter: the device was handed over (it is no member
+   * here) and no assignment of it is left here for an old-token upload to be redirected under.
+   */
+  forgetSettledMoves(): void {
+    this.#sql.exec(
+      `DELETE FROM moves WHERE device NOT IN (SELECT device FROM members)
+         AND device NOT IN (SELECT device FROM assignments)`,
+    );
+  }
+
+  /** Takes over a member another cluster handed over (after `seen` made it a member here). Idempotent. */
+  adopt(device: string, handover: Handover): void {
+    this.#sql.exec("DELETE FROM moves WHERE device = ?", device);
+    for (const a of handover.assignments) {
+      this.#sql.exec(
+        "INSERT OR IGNORE INTO assignments (device, version, assigned_at, update_key) VALUES (?, ?, ?, NULL)",
+        device,
+        a.version,
+        a.assignedAt,
+      );
+    }
+    this.#sql.exec(
+      `UPDATE members SET reputation = COALESCE(reputation, ?2),
+         quarantined_until = NULLIF(MAX(COALESCE(quarantined_until, 0), COALESCE(?3, 0)), 0) WHERE device = ?1`,
+      device,
+      handover.reputation,
+      handover.quarantinedUntil,
+    );
   }
 
   /** Records a check-in: the device becomes a member if it was not, with its reports. */

@@ -32,9 +32,6 @@ export const ServiceIndexSchema = z.strictObject({
 
 // ---- Devices ----
 
-/** `POST /v1/tasks/:task/devices`: no fields yet; devices may send capabilities that later versions will read. */
-export const RegisterRequestSchema = z.looseObject({});
-
 export const LayoutTensorSchema = z.strictObject({
   name: z.string(),
   shape: z.array(z.int().positive()),
@@ -70,6 +67,15 @@ export const NetworkStatusSchema = z.strictObject({
   type: NetworkTypeSchema,
   rttMs: z.number().nonnegative().max(600_000).optional(),
   uplinkBytesPerSecond: z.number().nonnegative().optional(),
+});
+
+/**
+ * `POST /v1/tasks/:task/devices`. Optional: what the device measured of its link, which
+ * places it among devices near it on the network (docs/architecture.md#clustering); other
+ * keys are ignored.
+ */
+export const RegisterRequestSchema = z.looseObject({
+  network: NetworkStatusSchema.optional(),
 });
 
 /**
@@ -401,6 +407,18 @@ export const RegionShapeSchema = z.strictObject({
   devices: Count,
   /** Registered devices in the fullest cluster. */
   maxClusterSize: Count,
+  /** Registered devices in the emptiest cluster that has any. */
+  minClusterSize: Count,
+  /** Latency re-clusterings the region's directory has run, and the devices they moved. */
+  reclusterings: Count,
+  moved: Count,
+});
+
+/** `POST /v1/admin/tasks/:task/regions/:region/recluster`: the region's shape after re-clustering, and the devices moved. */
+export const ReclusterResultSchema = z.strictObject({
+  region: Region,
+  movedNow: Count,
+  shape: RegionShapeSchema,
 });
 
 /** `GET /v1/tasks/:task/status` (admin): what the dashboard shows. */
@@ -465,5 +483,6 @@ export type AdminTaskViewBody = z.infer<typeof AdminTaskViewSchema>;
 export type GraphStored = z.infer<typeof GraphStoredSchema>;
 export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
 export type ClusterView = z.infer<typeof ClusterViewSchema>;
+export type ReclusterResult = z.infer<typeof ReclusterResultSchema>;
 export type TaskStatusBody = z.infer<typeof TaskStatusSchema>;
 export type SecureRoundViewBody = z.infer<typeof SecureRoundViewSchema>;

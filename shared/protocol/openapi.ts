@@ -80,6 +80,13 @@ export const OPERATIONS: readonly Operation[] = [
     responses: { 200: { description: "The cluster view", schema: api.ClusterViewSchema } },
   },
   {
+    method: "post",
+    path: "/v1/admin/tasks/:task/regions/:region/recluster",
+    summary: "Re-cluster a region's devices by latency now",
+    auth: "admin",
+    responses: { 200: { description: "The region after re-clustering", schema: api.ReclusterResultSchema } },
+  },
+  {
     method: "get",
     path: "/v1/admin/metrics",
     summary: "Every task's metrics in Prometheus text format",
@@ -203,6 +210,7 @@ const RESPONSES: Record<string, z.ZodType> = {
   GraphStored: api.GraphStoredSchema,
   ModelManifest: api.ModelManifestSchema,
   ClusterView: api.ClusterViewSchema,
+  ReclusterResult: api.ReclusterResultSchema,
   TaskStatus: api.TaskStatusSchema,
   Registration: api.RegistrationSchema,
   CheckinAnswer: api.CheckinAnswerSchema,

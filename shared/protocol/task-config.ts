@@ -172,6 +172,12 @@ const Clusters = z.strictObject({
    * to train, or uploaded, while the current version was at least v − this (docs/architecture.md#membership).
    */
   inactiveAfterVersions: z.int().min(0).max(1_000).default(1),
+  /**
+   * How long after a registration the region's directory re-clusters its devices by
+   * latency (k-means within [⌈targetSize/2⌉, ⌊3·targetSize/2⌋]); 0 never re-clusters
+   * (docs/architecture.md#clustering).
+   */
+  reclusterSeconds: z.int().min(0).max(86_400).default(600),
 });
 
 /**
@@ -383,7 +389,7 @@ export const TaskConfigSchema = z
     aggregation: Aggregation.default({ mode: "sync", robust: { kind: "mean" } }),
     staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
     round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
-    clusters: Clusters.default({ targetSize: 10, inactiveAfterVersions: 1 }),
+    clusters: Clusters.default({ targetSize: 10, inactiveAfterVersions: 1, reclusterSeconds: 600 }),
     trust: Trust.default({
       detect: false,
       minMsPerExample: 0,

@@ -1,6 +1,6 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
-import { clusterStub, coordinatorStub } from "../../durable-objects/stubs";
+import { clusterStub, coordinatorStub, directoryStub } from "../../durable-objects/stubs";
 import { graphKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
 import {
@@ -8,6 +8,7 @@ import {
   type ClusterView,
   type GraphStored,
   type ModelManifest,
+  type ReclusterResult,
   RollbackRequestSchema,
   type TaskViewBody,
 } from "../../shared/protocol/api";
@@ -68,6 +69,27 @@ admin.post("/tasks/:task/rollback", async (c) => {
   const manifest = unwrap(await coordinatorStub(c.env, id).rollback(version));
   await loadTask(c.env, id, { fresh: true });
   return c.json(manifest satisfies ModelManifest, 201);
+});
+
+/**
+ * Re-clusters a region's devices by latency now, as its directory's alarm does some time
+ * after registrations (docs/architecture.md#clustering). Moved devices learn it at their
+ * next check-in.
+ */
+admin.post("/tasks/:task/regions/:region/recluster", async (c) => {
+  const id = c.req.param("task");
+  const { task } = await loadTask(c.env, id, { fresh: true });
+  const region = c.req.param("region");
+  if (!isRegion(region)) throw new FedgeError("bad_request", `region must be one of ${REGIONS.join(", ")}`);
+  const directory = directoryStub(c.env, id, region);
+  const { moved } = await directory.recluster({
+    task: id,
+    region,
+    clusterSize: task.config.clusters.targetSize,
+    coordinatorRegion: task.config.placement.coordinatorRegion,
+    reclusterSeconds: task.config.clusters.reclusterSeconds,
+  });
+  return c.json({ region, movedNow: moved, shape: await directory.shape() } satisfies ReclusterResult);
 });
 
 /** One cluster's state: its batch, dead letters, members (reputation, quarantine, detections) and compression controller. */

@@ -1,7 +1,10 @@
 /** Device registration and check-in. */
 import { Hono } from "hono";
+import type { CheckinDecision } from "../../durable-objects/cluster-aggregator";
 import { clusterIdentity } from "../../durable-objects/identities";
+import type { Handover } from "../../durable-objects/storage/cluster-members";
 import { clusterStub, directoryStub } from "../../durable-objects/stubs";
+import type { DeviceFeatures } from "../../shared/clustering/kmeans";
 import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
 import { assignedCompression } from "../../shared/codecs/schedule";
 import { FedgeError } from "../../shared/errors";
@@ -10,6 +13,7 @@ import {
   CheckinRequestSchema,
   type EvaluationAccepted,
   EvaluationReportSchema,
+  type NetworkStatus,
   RegisterRequestSchema,
   type Registration,
 } from "../../shared/protocol/api";
@@ -30,16 +34,20 @@ devices.post("/:task/devices", limitRegistrations, async (c) => {
   const taskId = c.req.param("task");
   // Checked first: a registration that cannot be answered with a token must write nothing.
   const secret = tokenSecret(c.env);
-  parseBody(RegisterRequestSchema, await readJson(c, {}));
+  const body = parseBody(RegisterRequestSchema, await readJson(c, {}));
   const view = await loadTask(c.env, taskId);
   const config = view.task.config;
   const region = requestRegion(c);
-  const registration = await directoryStub(c.env, taskId, region).register({
-    task: taskId,
-    region,
-    clusterSize: config.clusters.targetSize,
-    coordinatorRegion: config.placement.coordinatorRegion,
-  });
+  const registration = await directoryStub(c.env, taskId, region).register(
+    {
+      task: taskId,
+      region,
+      clusterSize: config.clusters.targetSize,
+      coordinatorRegion: config.placement.coordinatorRegion,
+      reclusterSeconds: config.clusters.reclusterSeconds,
+    },
+    deviceFeatures(c.req.raw.cf, body.network),
+  );
   const { token, expiresAt } = await issueDeviceToken(secret, {
     sub: registration.deviceId,
     task: taskId,
@@ -89,25 +97,38 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
   const view = await loadTask(c.env, device.task);
   requirePrivacyBudget(view);
   const config = view.task.config;
-  const cluster = clusterStub(c.env, device.task, device.region, device.cluster);
-  const decision = unwrap(
-    await cluster.checkin(
-      clusterIdentity(device.task, config, device.region, device.cluster),
-      device.sub,
-      {
-        version: view.model.version,
-        round: view.round.round,
-        deadlineAt: view.round.deadlineAt,
-        deadlineSeconds: config.round.deadlineSeconds,
-        minBatteryLevel: config.devices.minBatteryLevel,
-        compression: assignedCompression(config.compression, view.model.version, view.compressionShift),
-        compressionShift: view.compressionShift,
-      },
-      { battery: body.battery, network: body.network, compression: body.compression },
-    ),
-  );
+  const current = {
+    version: view.model.version,
+    round: view.round.round,
+    deadlineAt: view.round.deadlineAt,
+    deadlineSeconds: config.round.deadlineSeconds,
+    minBatteryLevel: config.devices.minBatteryLevel,
+    compression: assignedCompression(config.compression, view.model.version, view.compressionShift),
+    compressionShift: view.compressionShift,
+  };
+  const report = { battery: body.battery, network: body.network, compression: body.compression };
+  let claims = device;
+  let handover: Handover | undefined;
+  let decision: CheckinDecision;
+  // A device that re-clustering moved is checked in at its new cluster, which its old one hands it to.
+  for (let hops = 0; ; hops++) {
+    decision = unwrap(
+      await clusterStub(c.env, device.task, device.region, claims.cluster).checkin(
+        clusterIdentity(device.task, config, device.region, claims.cluster),
+        device.sub,
+        current,
+        report,
+        handover,
+      ),
+    );
+    if (decision.action !== "moved") break;
+    if (hops >= 2)
+      throw new FedgeError("unavailable", "the device's cluster is being re-clustered; check in again", 5);
+    claims = { ...claims, cluster: decision.cluster };
+    handover = decision.handover;
+  }
   const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
-  const renewal = await renewedToken(tokenSecret(c.env), device);
+  const renewal = await renewedToken(tokenSecret(c.env), claims, claims !== device);
   if (decision.action === "wait") {
     c.header("Retry-After", String(decision.retryAfterSeconds));
     return c.json({
@@ -159,12 +180,16 @@ devices.post("/:task/evaluations", requireDevice, async (c) => {
   return c.json({ accepted: true, examples } satisfies EvaluationAccepted, 202);
 });
 
-/** Devices that keep checking in never have to register again (and so never leave a ghost member behind). */
+/**
+ * Devices that keep checking in never have to register again (and so never leave a ghost
+ * member behind); a device moved to another cluster gets a token naming it at once.
+ */
 async function renewedToken(
   secret: string,
   device: DeviceClaims,
+  moved = false,
 ): Promise<{ token: string; tokenExpiresAt: string } | Record<string, never>> {
-  if (device.exp * 1000 - Date.now() >= TOKEN_RENEW_WITHIN_SECONDS * 1000) return {};
+  if (!moved && device.exp * 1000 - Date.now() >= TOKEN_RENEW_WITHIN_SECONDS * 1000) return {};
   const { token, expiresAt } = await issueDeviceToken(secret, {
     sub: device.sub,
     task: device.task,
@@ -172,4 +197,24 @@ async function renewedToken(
     cluster: device.cluster,
   });
   return { token, tokenExpiresAt: new Date(expiresAt).toISOString() };
+}
+
+/**
+ * What places a device among its neighbours on the network: Cloudflare's measurement of the
+ * connection first (the RTT to its colo and where it is), which a device cannot choose —
+ * else a Sybil group could pick its cluster — then the device's own probe for what is missing.
+ */
+function deviceFeatures(cf: unknown, network: NetworkStatus | undefined): DeviceFeatures {
+  const props = cf as Partial<Record<"clientTcpRtt" | "latitude" | "longitude", unknown>> | undefined;
+  const number = (v: unknown): number | undefined => {
+    const n = typeof v === "string" ? Number(v) : v;
+    return typeof n === "number" && Number.isFinite(n) ? n : undefined;
+  };
+  const rtt = number(props?.clientTcpRtt);
+  return {
+    rttMs: rtt !== undefined && rtt > 0 ? rtt : network?.rttMs,
+    latitude: number(props?.latitude),
+    longitude: number(props?.longitude),
+    uplinkBytesPerSecond: network?.uplinkBytesPerSecond,
+  };
 }

@@ -75,19 +75,25 @@ updates.post("/:task/updates", requireDevice, pointPerUpload, async (c) => {
   const { payload } = await inflatePayload(frame);
   // Counted only once the frame has passed every check the edge can make on its own.
   await admitUpload(c);
-  const cluster = clusterStub(c.env, device.task, device.region, device.cluster);
-  const receipt = await cluster.submit(
-    clusterIdentity(device.task, view.task.config, device.region, device.cluster),
-    {
-      device: device.sub,
-      updateId: h.updateId,
-      codec: h.codec,
-      payload,
-      sampleWeight: h.sampleWeight,
-      baseVersion: h.baseVersion,
-    },
-    view.model.version,
-    c.get("receivedAt"),
-  );
-  return c.json(unwrap(receipt) satisfies UpdateReceipt, 202);
+  const update = {
+    device: device.sub,
+    updateId: h.updateId,
+    codec: h.codec,
+    payload,
+    sampleWeight: h.sampleWeight,
+    baseVersion: h.baseVersion,
+  };
+  const submit = (index: number) =>
+    clusterStub(c.env, device.task, device.region, index).submit(
+      clusterIdentity(device.task, view.task.config, device.region, index),
+      update,
+      view.model.version,
+      c.get("receivedAt"),
+    );
+  let receipt = unwrap(await submit(device.cluster));
+  // The device was moved to another cluster and took this update's assignment along (docs/architecture.md#clustering).
+  if ("redirect" in receipt) receipt = unwrap(await submit(receipt.redirect));
+  if ("redirect" in receipt)
+    throw new FedgeError("unavailable", "the device's cluster is being re-clustered; retry", 5);
+  return c.json(receipt satisfies UpdateReceipt, 202);
 });

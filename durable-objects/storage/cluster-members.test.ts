@@ -1,0 +1,65 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ClusterMembers } from "./cluster-members";
+
+/** Runs `fn` against the real SQLite storage of a fresh Durable Object. */
+function withMembers<T>(name: string, fn: (members: ClusterMembers) => T): Promise<T> {
+  return runInDurableObject(env.DIRECTORY.getByName(name), (_instance, state) =>
+    fn(new ClusterMembers(state.storage.sql)),
+  );
+}
+
+describe("a moved member", () => {
+  it("is handed over once: its unused assignments and trust state go, the used one stays, and it stops being a member", () =>
+    withMembers("members-handover", (m) => {
+      m.seen("d", 1, null, null);
+      m.assign("d", 3, 100);
+      m.assign("d", 4, 200);
+      m.contribute("d", 3, "d:u3");
+      m.quarantine("d", 9_000);
+      m.moveAway([{ device: "d", cluster: 7 }]);
+      expect(m.movedTo("d")).toBe(7);
+      expect(m.handOver("d")).toEqual({
+        assignments: [{ version: 4, assignedAt: 200 }],
+        reputation: null,
+        quarantinedUntil: 9_000,
+      });
+      expect(m.handedOver("d", 4)).toBe(true);
+      expect(m.handedOver("d", 3)).toBe(false);
+      expect(m.count()).toBe(0);
+      // A second hand-over gives nothing twice.
+      expect(m.handOver("d").assignments).toEqual([]);
+    }));
+
+  it("is adopted idempotently, keeping a quarantine, and no longer counts as moved away from its new cluster", () =>
+    withMembers("members-adopt", (m) => {
+      m.moveAway([{ device: "d", cluster: 2 }]); // it had been moved away from here once
+      m.seen("d", 1, null, null);
+      const handover = {
+        assignments: [{ version: 4, assignedAt: 200 }],
+        reputation: null,
+        quarantinedUntil: 9_000,
+      };
+      m.adopt("d", handover);
+      m.adopt("d", handover);
+      expect(m.movedTo("d")).toBeNull();
+      expect(m.assignment("d", 4)).toEqual({ update_key: null });
+      expect(m.quarantinedUntil("d")).toBe(9_000);
+    }));
+
+  it("is forgotten as a move once handed over and no assignment of it is left to redirect", () =>
+    withMembers("members-forget", (m) => {
+      m.seen("d", 1, null, null);
+      m.assign("d", 4, 200);
+      m.moveAway([{ device: "d", cluster: 7 }]);
+      m.forgetSettledMoves();
+      expect(m.movedTo("d")).toBe(7); // not handed over yet
+      m.handOver("d");
+      m.forgetSettledMoves();
+      expect(m.movedTo("d")).toBe(7); // its handed-over assignment may still see an old-token upload
+      m.forgetAssignmentsBefore(5);
+      m.forgetSettledMoves();
+      expect(m.movedTo("d")).toBeNull();
+    }));
+});

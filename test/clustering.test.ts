@@ -1,0 +1,129 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { decode } from "hono/jwt";
+import { describe, expect, it } from "vitest";
+import { directoryStub } from "../durable-objects/stubs";
+import type { CheckinAnswer, ClusterView, Registration } from "../shared/protocol/api";
+import {
+  adminHeaders,
+  api,
+  checkin,
+  createTask,
+  type Device,
+  flatModel,
+  seededVector,
+  upload,
+  waitForVersion,
+} from "./helpers";
+
+const BASE = "http://fedge.test";
+
+/** Registers with Cloudflare's measurement of the connection (`request.cf`), as a deployed edge sees it. */
+async function registerFrom(task: string, cf: { clientTcpRtt: number; latitude: string; longitude: string }) {
+  const res = await exports.default.fetch(
+    new Request(`${BASE}/v1/tasks/${task}/devices`, {
+      method: "POST",
+      headers: { "X-Fedge-Region": "weur" },
+      cf,
+    }),
+  );
+  expect(res.status).toBe(201);
+  const body = (await res.json()) as Registration;
+  return { ...body, layoutHash: body.task.layoutHash } satisfies Device & { cluster: number };
+}
+
+const NEAR = { clientTcpRtt: 12, latitude: "48.85", longitude: "2.35" }; // Paris, on fibre
+const FAR = { clientTcpRtt: 240, latitude: "64.15", longitude: "-21.94" }; // Reykjavík, on a satellite link
+
+async function clusterOf(token: string): Promise<number> {
+  return ((await decode(token)).payload as { cluster: number }).cluster;
+}
+
+describe("latency-based clustering", () => {
+  it("places newcomers with their network neighbours: near and far devices arriving interleaved end in different clusters", async () => {
+    const task = "clustering-online";
+    expect((await createTask(task, { model: flatModel(4) })).status).toBe(201);
+    const near: number[] = [];
+    const far: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      near.push((await registerFrom(task, NEAR)).cluster);
+      far.push((await registerFrom(task, FAR)).cluster);
+    }
+    expect(new Set(near).size).toBe(1);
+    expect(new Set(far).size).toBe(1);
+    expect(near[0]).not.toBe(far[0]);
+  });
+
+  it("re-clusters from the alarm, and a moved device's updates are never lost: accepted where it was assigned, redirected after its hand-over, and its next check-in carries a token for its new cluster", async () => {
+    const task = "clustering-moves";
+    expect(
+      (
+        await createTask(task, {
+          model: flatModel(4),
+          round: { targetUpdates: 3, deadlineSeconds: 600 },
+          clusters: { targetSize: 10, reclusterSeconds: 60 },
+        })
+      ).status,
+    ).toBe(201);
+    // Five near devices and five far ones: two clusters online, one (k = ⌈10 / 10⌉) after re-clustering.
+    const near = [];
+    const far = [];
+    for (let i = 0; i < 5; i++) {
+      near.push(await registerFrom(task, NEAR));
+      far.push(await registerFrom(task, FAR));
+    }
+    const [home, away] = [near[0]!.cluster, far[0]!.cluster];
+    expect(home).not.toBe(away);
+    // Three far devices are assigned version 0 by their first cluster.
+    const [x, y, z] = [far[0]!, far[1]!, far[2]!];
+    for (const d of [x, y, z]) expect((await checkin(task, d)).status).toBe(200);
+
+    const directory = directoryStub(env, task, "weur");
+    expect(await runDurableObjectAlarm(directory)).toBe(true);
+    const shape = await directory.shape();
+    expect(shape).toMatchObject({ clusters: 1, devices: 10, reclusterings: 1, moved: 5 });
+
+    // x uploads before checking in again: its old cluster still holds its assignment and takes it.
+    expect((await upload(task, x, seededVector(1, 4), { sampleWeight: 1 })).status).toBe(202);
+    // y checks in: handed over, with a token for the new cluster; its assignment went along.
+    const answer = (await (await checkin(task, y)).json()) as CheckinAnswer;
+    expect(answer.token).toBeDefined();
+    expect(await clusterOf(answer.token!)).toBe(home);
+    expect(answer).toMatchObject({ action: "wait", reason: "assigned" });
+    expect(
+      (await upload(task, { ...y, token: answer.token! }, seededVector(2, 4), { sampleWeight: 1 })).status,
+    ).toBe(202);
+    // z is handed over too, but then uploads with its old token: the old cluster redirects it.
+    expect((await checkin(task, z)).status).toBe(200);
+    expect((await upload(task, z, seededVector(3, 4), { sampleWeight: 1 })).status).toBe(202);
+
+    // All three count towards the version.
+    const view = await waitForVersion(task, 1);
+    expect(view.totals.published).toBe(3);
+    const oldCluster = (await (
+      await api(`/v1/admin/tasks/${task}/clusters/weur/${away}`, { headers: adminHeaders() })
+    ).json()) as ClusterView;
+    expect(oldCluster.openUpdates).toBe(0);
+  });
+
+  it("re-clusters a region at an operator's request, and refuses a region that is not one of the nine", async () => {
+    const task = "clustering-admin";
+    expect((await createTask(task, { model: flatModel(4), clusters: { targetSize: 4 } })).status).toBe(201);
+    for (let i = 0; i < 4; i++) {
+      await registerFrom(task, NEAR);
+      await registerFrom(task, FAR);
+    }
+    const post = (region: string) =>
+      api(`/v1/admin/tasks/${task}/regions/${region}/recluster`, { method: "POST", headers: adminHeaders() });
+    const res = await post("weur");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { region: string; movedNow: number; shape: { clusters: number } };
+    // Near and far were already apart: nothing to move.
+    expect(body).toMatchObject({ region: "weur", movedNow: 0, shape: { clusters: 2, reclusterings: 1 } });
+    const bad = await post("mars");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+      /region must be one of/,
+    );
+  });
+});
