@@ -28,7 +28,7 @@ import { BlobStore } from "./storage/blob-store";
 import { ClusterMembers, type Handover } from "./storage/cluster-members";
 import { readWeights } from "./storage/model-store";
 import { roundName, type SecurePolicy, SecureRounds, type SecureRoundView } from "./storage/secure-rounds";
-import { clusterName, regionStub } from "./stubs";
+import { clusterName, treeNodeStub } from "./stubs";
 import { weightsKey } from "./task-types";
 import { TierAggregator, type TierIdentity } from "./tier-aggregator";
 
@@ -525,11 +525,17 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     return clusterName(id.task, id.region, id.index);
   }
 
+  protected override route(id: ClusterIdentity): string {
+    return JSON.stringify(id.parent);
+  }
+
   protected override sendToParent(
     id: ClusterIdentity,
     envelope: PartialEnvelope,
+    route: string | null,
   ): Promise<Result<PartialAck>> {
-    return regionStub(this.env, id.task, id.region).ingestPartial(envelope, id.parent);
+    const parent = route === null ? id.parent : (JSON.parse(route) as RegionIdentity);
+    return treeNodeStub(this.env, parent).ingestPartial(envelope, parent);
   }
 
   /**

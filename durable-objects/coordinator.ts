@@ -185,6 +185,23 @@ export class Coordinator extends DurableObject<Env> {
     if (!regions.includes(region)) meta.set("regions", [...regions, region]);
   }
 
+  /**
+   * Called by a region's Directory when its aggregation tree gains or loses a level; the
+   * edges learn it from the task view and address clusters' parents accordingly.
+   */
+  async noteTreeLevels(region: Region, levels: number): Promise<void> {
+    if (!this.#task()) return;
+    const { meta } = this.#open();
+    const tree = meta.get<Partial<Record<Region, number>>>("tree") ?? {};
+    if ((tree[region] ?? 0) !== levels) meta.set("tree", { ...tree, [region]: levels });
+  }
+
+  /** The region roots heard from, and the partials merged from them. */
+  async received(): Promise<{ children: number; partials: number }> {
+    const task = this.#task();
+    return task ? this.#logFor(task).received() : { children: 0, partials: 0 };
+  }
+
   /** Records a tier's dead-lettered batch for the admin view, once per (tier, seq). */
   async recordDeadLetters(report: DeadLetterReport): Promise<void> {
     if (!this.#task()) return;
@@ -478,6 +495,7 @@ export class Coordinator extends DurableObject<Env> {
       },
       privacy: task.config.privacy.dp.kind === "off" ? null : this.#privacyView(task.config.privacy.dp),
       compressionShift: this.#open().meta.get<number>("compressionShift") ?? 1,
+      tree: this.#open().meta.get<Partial<Record<Region, number>>>("tree") ?? {},
     };
   }
 

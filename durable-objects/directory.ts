@@ -23,6 +23,7 @@ import { SeededRandom } from "../shared/codecs/random";
 import { FedgeError } from "../shared/errors";
 import type { Region } from "../shared/regions";
 import { attempt, type Result } from "../shared/result";
+import { innerLevels } from "./identities";
 import { Meta } from "./storage/meta";
 import { addColumn } from "./storage/schema";
 import { clusterStub, coordinatorStub } from "./stubs";
@@ -34,6 +35,8 @@ export interface DirectoryTask {
   coordinatorRegion: Region;
   /** How long after a registration the region is re-clustered (0: never). */
   reclusterSeconds: number;
+  /** The most children a node of the region's aggregation tree may have. */
+  fanIn: number;
 }
 
 /** A newcomer opens a new cluster (when the region may have one more) if the nearest is farther than this, in feature units (10 ms, 1,000 km). */
@@ -70,10 +73,16 @@ export interface RegionShape {
   /** Re-clusterings run, and devices they moved. */
   reclusterings: number;
   moved: number;
+  /** Levels of inner aggregators between the clusters and the region's root, and the most children any node has. */
+  innerLevels: number;
+  maxFanIn: number;
 }
 
 export class Directory extends DurableObject<Env> {
   readonly #meta: Meta;
+  #cache: { idx: number; members: number; centroid: Vector }[] | null = null;
+  #taskJson: string | undefined;
+  #alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -109,9 +118,13 @@ export class Directory extends DurableObject<Env> {
       sql.exec("INSERT OR IGNORE INTO noted (id) VALUES (0)");
     }
     const deviceId = crypto.randomUUID();
-    const cluster = this.ctx.storage.transactionSync(() => {
-      this.#meta.set("task", t);
-      const clusters = this.#clusters();
+    const clusters = this.#clusters();
+    const placed = this.ctx.storage.transactionSync(() => {
+      const json = JSON.stringify(t);
+      if (json !== this.#taskJson) {
+        this.#meta.set("task", t);
+        this.#taskJson = json;
+      }
       const devices = clusters.reduce((n, c) => n + c.members, 0);
       const v = featureVector(features, regionMean(clusters));
       let nearest: { idx: number; members: number; centroid: Vector; d: number } | null = null;
@@ -125,7 +138,10 @@ export class Directory extends DurableObject<Env> {
       let idx: number;
       let centroid: Vector;
       if (nearest === null || (mayOpen && nearest.d > OPEN_DISTANCE)) {
-        idx = clusters.reduce((m, c) => Math.max(m, c.idx), -1) + 1;
+        // The lowest free index: the tree is addressed by index (identities.ts).
+        const used = new Set(clusters.map((c) => c.idx));
+        idx = 0;
+        while (used.has(idx)) idx++;
         centroid = v;
       } else {
         idx = nearest.idx;
@@ -145,16 +161,43 @@ export class Directory extends DurableObject<Env> {
         Date.now(),
         JSON.stringify(v),
       );
-      return idx;
+      return { idx, centroid };
     });
-    if (t.reclusterSeconds > 0 && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + t.reclusterSeconds * 1000);
+    // The cache follows the committed transaction.
+    const entry = clusters.find((c) => c.idx === placed.idx);
+    if (entry) {
+      entry.members += 1;
+      entry.centroid = placed.centroid;
+    } else clusters.push({ idx: placed.idx, members: 1, centroid: placed.centroid });
+    await this.#reportTree(t);
+    if (t.reclusterSeconds > 0 && !this.#alarmSet) {
+      if ((await this.ctx.storage.getAlarm()) === null)
+        await this.ctx.storage.setAlarm(Date.now() + t.reclusterSeconds * 1000);
+      this.#alarmSet = true;
     }
-    return { deviceId, cluster };
+    return { deviceId, cluster: placed.idx };
   }
 
+  /** Cluster indices in use: the tree is addressed by index, so it spans up to the highest. */
+  #indexSpan(): number {
+    return this.#clusters().reduce((top, c) => Math.max(top, c.idx), -1) + 1;
+  }
+
+  /**
+   * Tells the coordinator when the region's tree gains or loses a level (edges address
+   * clusters' parents from its task view). Remembered only once told, so a failed call is
+   * made again at the next registration or re-clustering.
+   */
+  async #reportTree(t: DirectoryTask): Promise<void> {
+    const levels = innerLevels(this.#indexSpan(), t.fanIn);
+    if ((this.#meta.get<number>("treeLevels") ?? 0) === levels) return;
+    await coordinatorStub(this.env, t.task, t.coordinatorRegion).noteTreeLevels(t.region, levels);
+    this.#meta.set("treeLevels", levels);
+  }
+
+  /** The clusters with members, read once per object lifetime (or re-clustering) and kept in step with each registration. */
   #clusters(): { idx: number; members: number; centroid: Vector }[] {
-    return this.ctx.storage.sql
+    this.#cache ??= this.ctx.storage.sql
       .exec<{ idx: number; members: number; centroid: string | null }>(
         "SELECT idx, members, centroid FROM clusters WHERE members > 0 ORDER BY idx",
       )
@@ -164,10 +207,12 @@ export class Directory extends DurableObject<Env> {
         members: c.members,
         centroid: c.centroid ? (JSON.parse(c.centroid) as Vector) : [],
       }));
+    return this.#cache;
   }
 
   /** Re-clusters the region (the alarm a registration set). */
   override async alarm(): Promise<void> {
+    this.#alarmSet = false;
     const t = this.#meta.get<DirectoryTask>("task");
     if (t) await this.recluster(t);
   }
@@ -220,8 +265,15 @@ export class Directory extends DurableObject<Env> {
       names.set(j, old);
       taken.add(old);
     }
-    let next = Math.max(-1, ...clusters.map((c) => c.idx), ...devices.map((d) => d.cluster)) + 1;
-    for (let j = 0; j < centroids.length; j++) if (!names.has(j)) names.set(j, next++);
+    // A new cluster takes the lowest free index, so the tree, addressed by index, can shrink.
+    const used = new Set(names.values());
+    let free = 0;
+    for (let j = 0; j < centroids.length; j++) {
+      if (names.has(j)) continue;
+      while (used.has(free)) free++;
+      names.set(j, free);
+      used.add(free);
+    }
     // Movers, by the cluster they leave.
     const leaving = new Map<number, { device: string; cluster: number }[]>();
     assignment.forEach((j, i) => {
@@ -267,6 +319,8 @@ export class Directory extends DurableObject<Env> {
       this.#meta.set("reclusterings", (this.#meta.get<number>("reclusterings") ?? 0) + 1);
       this.#meta.set("moved", (this.#meta.get<number>("moved") ?? 0) + moved);
     });
+    this.#cache = null;
+    await this.#reportTree(t);
     return { moved };
   }
 
@@ -324,7 +378,34 @@ export class Directory extends DurableObject<Env> {
       minClusterSize: row?.smallest ?? 0,
       reclusterings: this.#meta.get<number>("reclusterings") ?? 0,
       moved: this.#meta.get<number>("moved") ?? 0,
+      ...this.#treeShape(),
     };
+  }
+
+  /** The nodes of the region's tree as it stands: each inner level's, bottom up, then the root (node null). */
+  async treeNodes(): Promise<{
+    innerLevels: number;
+    span: number;
+    nodes: ({ level: number; index: number } | null)[];
+  }> {
+    const t = this.#meta.get<DirectoryTask>("task");
+    const span = this.#indexSpan();
+    const levels = t ? innerLevels(span, t.fanIn) : 0;
+    const nodes: ({ level: number; index: number } | null)[] = [];
+    for (let level = 1; level <= levels; level++) {
+      const count = Math.ceil(span / (t as DirectoryTask).fanIn ** level);
+      for (let index = 0; index < count; index++) nodes.push({ level, index });
+    }
+    nodes.push(null);
+    return { innerLevels: levels, span, nodes };
+  }
+
+  #treeShape(): { innerLevels: number; maxFanIn: number } {
+    const t = this.#meta.get<DirectoryTask>("task");
+    const span = this.#indexSpan();
+    if (!t || span === 0) return { innerLevels: 0, maxFanIn: 0 };
+    // Node (1, 0) — or the root, without inner levels — has the most children: min(span, F).
+    return { innerLevels: innerLevels(span, t.fanIn), maxFanIn: Math.min(span, t.fanIn) };
   }
 
   /** Every device's cluster and feature vector, for the clustering scenario and tests (admin only). */

@@ -42,6 +42,8 @@ export interface FlushHooks {
    * with it); what this returns must not be recorded into again. Default: none.
    */
   sealMetrics?(log: AggregationLog, now: number): MetricSet;
+  /** Where a batch sealed now goes (the tier's parent now), kept with it for every resend. Default: null. */
+  route?(): string | null;
   /** Where the machine records its own metrics (flush outcomes and durations), for the next batch. */
   metrics?(): MetricSet;
   /** Told after a batch was acknowledged upstream (it has drained); must not throw. */
@@ -146,7 +148,11 @@ export class FlushMachine {
     const log = this.#log;
     const sealedAt = Date.now();
     const batch = this.#storage.transactionSync(() =>
-      log.seal(sealedAt, (l) => this.#hooks.sealMetrics?.(l, sealedAt) ?? emptyMetrics()),
+      log.seal(
+        sealedAt,
+        (l) => this.#hooks.sealMetrics?.(l, sealedAt) ?? emptyMetrics(),
+        () => this.#hooks.route?.() ?? null,
+      ),
     );
     if (!batch) return "acknowledged";
     // The lease's alarm covers the send: if this object dies mid-send, it fires and resends.

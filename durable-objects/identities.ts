@@ -14,7 +14,19 @@ import type { TrustPolicy } from "./cluster-trust";
 import type { RegionIdentity } from "./region-aggregator";
 import type { SecurePolicy } from "./storage/secure-rounds";
 
-export function regionIdentity(task: string, config: TaskConfig, region: Region): RegionIdentity {
+/**
+ * A region's aggregation tree (docs/architecture.md#the-aggregation-tree): with L inner
+ * levels, cluster c sends to node (1, ⌊c/F⌋), node (ℓ, i) to (ℓ + 1, ⌊i/F⌋), and the nodes of
+ * level L to the region's root, which sends to the coordinator — so no node has more than
+ * F = `clusters.fanIn` children while the region has at most F^(L+1) clusters.
+ */
+export function regionIdentity(
+  task: string,
+  config: TaskConfig,
+  region: Region,
+  node: { level: number; index: number; innerLevels: number } | null = null,
+): RegionIdentity {
+  const fanIn = config.clusters.fanIn;
   return {
     task,
     region,
@@ -22,7 +34,25 @@ export function regionIdentity(task: string, config: TaskConfig, region: Region)
     maxWaitMs: tierWaits(config).regionWaitMs,
     coordinatorRegion: config.placement.coordinatorRegion,
     inactiveAfterVersions: config.clusters.inactiveAfterVersions,
+    node: node && { level: node.level, index: node.index },
+    parent:
+      node === null
+        ? null
+        : node.level < node.innerLevels
+          ? regionIdentity(task, config, region, {
+              level: node.level + 1,
+              index: Math.floor(node.index / fanIn),
+              innerLevels: node.innerLevels,
+            })
+          : regionIdentity(task, config, region),
   };
+}
+
+/** The inner levels a region with `clusters` clusters needs: the least L with F^(L+1) ≥ clusters. */
+export function innerLevels(clusters: number, fanIn: number): number {
+  let levels = 0;
+  for (let capacity = fanIn; capacity < clusters; capacity *= fanIn) levels += 1;
+  return levels;
 }
 
 export function clusterIdentity(
@@ -30,6 +60,8 @@ export function clusterIdentity(
   config: TaskConfig,
   region: Region,
   index: number,
+  /** The region's inner tree levels (the task view's `tree`): 0, its clusters send to its root. */
+  levels = 0,
 ): ClusterIdentity {
   return {
     task,
@@ -38,7 +70,12 @@ export function clusterIdentity(
     dim: config.model.parameters,
     maxWaitMs: tierWaits(config).clusterWaitMs,
     coordinatorRegion: config.placement.coordinatorRegion,
-    parent: regionIdentity(task, config, region),
+    parent: regionIdentity(
+      task,
+      config,
+      region,
+      levels > 0 ? { level: 1, index: Math.floor(index / config.clusters.fanIn), innerLevels: levels } : null,
+    ),
     clusterSize: config.clusters.targetSize,
     clipping: clipping(config),
     unitWeights: config.privacy.dp.kind !== "off",

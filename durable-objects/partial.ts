@@ -6,6 +6,12 @@ import type { DeviceCounts } from "./storage/aggregation-log";
 export interface PartialEnvelope {
   /** The sending object's name: the parent's de-duplication key together with seq. */
   child: string;
+  /**
+   * The sender's height in its region's tree: 0 for a cluster, ℓ for an inner node of level ℓ
+   * (absent: 0). A node's children all have one height, so hearing from one of another height
+   * tells a node the tree was re-shaped under it.
+   */
+  level?: number;
   /** Increases by one per batch; a parent merges each (child, seq) once. */
   seq: number;
   /** Σ nᵢ over the device updates inside. */

@@ -1,19 +1,26 @@
 /**
- * Second tier: one object per task × region. Merges cluster partials exactly once and
- * flushes their sum to the coordinator when every active cluster has reported on the
- * newest version, or when the batch's wait runs out. It learns its identity and its
+ * The region's aggregation tree: its root — one object per task × region — and, once the
+ * region has more than `clusters.fanIn` clusters, inner nodes between the clusters and the
+ * root (identities.ts). Each merges its children's partials exactly once and flushes their
+ * sum to its parent (the root: to the coordinator) when every active child has reported on
+ * the newest version, or when the batch's wait runs out. It learns its identity and its
  * children from the partials themselves, so there is nothing to configure beforehand.
  */
 import { merge } from "../shared/metrics/metric-set";
 import { attempt, type Result } from "../shared/result";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import type { AggregationLog } from "./storage/aggregation-log";
-import { coordinatorStub, regionName } from "./stubs";
+import { addColumn } from "./storage/schema";
+import { coordinatorStub, treeNodeName, treeNodeStub } from "./stubs";
 import { TierAggregator, type TierIdentity } from "./tier-aggregator";
 
 export interface RegionIdentity extends TierIdentity {
   /** As for clusters' members: a cluster whose last partial reported on a version below v − this is not waited for on v. */
   inactiveAfterVersions: number;
+  /** Null for the region's root; else an inner node, `level` ≥ 1 levels above the clusters (identities.ts). */
+  node: { level: number; index: number } | null;
+  /** Where this node sends: null for the root, which sends to the coordinator. */
+  parent: RegionIdentity | null;
 }
 
 export class RegionAggregator extends TierAggregator<RegionIdentity> {
@@ -24,6 +31,7 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS children (name TEXT PRIMARY KEY, last_version INTEGER NOT NULL)",
     );
+    addColumn(ctx.storage.sql, "children", "level", "INTEGER NOT NULL DEFAULT 0");
   }
 
   /** Merges a cluster's batch once; `setup` is this region's identity, as the cluster knows it from the task. */
@@ -32,11 +40,15 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
       const id = this.configure(setup);
       const merged = await this.commit(id, (log, now) => {
         const fresh = log.appendPartial(envelope, now);
+        const level = envelope.level ?? 0;
+        // Children of another height were re-parented (the tree gained or lost a level): not waited for.
+        this.ctx.storage.sql.exec("DELETE FROM children WHERE level != ?", level);
         this.ctx.storage.sql.exec(
-          `INSERT INTO children (name, last_version) VALUES (?1, ?2)
+          `INSERT INTO children (name, last_version, level) VALUES (?1, ?2, ?3)
            ON CONFLICT (name) DO UPDATE SET last_version = MAX(last_version, ?2)`,
           envelope.child,
           envelope.version,
+          level,
         );
         this.noteVersion(envelope.version);
         if (fresh) {
@@ -49,15 +61,33 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
     });
   }
 
+  /** The children this node has heard from, and the partials it merged from them (the tree's admin view). */
+  async received(): Promise<{ children: number; partials: number }> {
+    const id = this.identity();
+    return id ? this.log(id).received() : { children: 0, partials: 0 };
+  }
+
   protected override selfName(id: RegionIdentity): string {
-    return regionName(id.task, id.region);
+    return treeNodeName(id.task, id.region, id.node ?? null);
+  }
+
+  protected override level(id: RegionIdentity): number {
+    return id.node?.level ?? 0;
+  }
+
+  protected override route(id: RegionIdentity): string {
+    return JSON.stringify(id.parent ?? null);
   }
 
   protected override sendToParent(
     id: RegionIdentity,
     envelope: PartialEnvelope,
+    route: string | null,
   ): Promise<Result<PartialAck>> {
-    return coordinatorStub(this.env, id.task, id.coordinatorRegion).ingestPartial(envelope);
+    const parent = route === null ? (id.parent ?? null) : (JSON.parse(route) as RegionIdentity | null);
+    return parent === null
+      ? coordinatorStub(this.env, id.task, id.coordinatorRegion).ingestPartial(envelope)
+      : treeNodeStub(this.env, parent).ingestPartial(envelope, parent);
   }
 
   /**

@@ -6,6 +6,9 @@ import type { Region } from "../shared/regions";
 
 export const clusterName = (task: string, region: Region, index: number) => `${task}/${region}/c${index}`;
 export const regionName = (task: string, region: Region) => `${task}/${region}`;
+/** A node of a region's aggregation tree: its root (node null) or the inner node (level, index). */
+export const treeNodeName = (task: string, region: Region, node: { level: number; index: number } | null) =>
+  node === null ? regionName(task, region) : `${task}/${region}/${node.level}.${node.index}`;
 
 export function clusterStub(env: Env, task: string, region: Region, index: number) {
   const ns = env.CLUSTER;
@@ -15,6 +18,14 @@ export function clusterStub(env: Env, task: string, region: Region, index: numbe
 export function regionStub(env: Env, task: string, region: Region) {
   const ns = env.REGION;
   return ns.get(ns.idFromName(regionName(task, region)), { locationHint: region });
+}
+
+export function treeNodeStub(
+  env: Env,
+  id: { task: string; region: Region; node: { level: number; index: number } | null },
+) {
+  const ns = env.REGION;
+  return ns.get(ns.idFromName(treeNodeName(id.task, id.region, id.node)), { locationHint: id.region });
 }
 
 export function directoryStub(env: Env, task: string, region: Region) {

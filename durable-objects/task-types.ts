@@ -59,6 +59,8 @@ export interface TaskView {
   privacy: PrivacyView | null;
   /** Quality-aware compression's factor on the assigned density (compression.quality): 1 unless the loss stalled. */
   compressionShift: number;
+  /** Inner levels of each region's aggregation tree, as its Directory reported them (absent: 0). */
+  tree: Partial<Record<Region, number>>;
 }
 
 export interface PrivacyView {

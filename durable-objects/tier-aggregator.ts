@@ -71,8 +71,20 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
   protected abstract readonly tier: "cluster" | "region";
   /** This object's name, as its parent knows it. */
   protected abstract selfName(id: I): string;
-  /** Sends a sealed batch to the parent tier. */
-  protected abstract sendToParent(id: I, envelope: PartialEnvelope): Promise<Result<PartialAck>>;
+  /** Sends a sealed batch to the parent tier: the one `route` names (the parent when it was sealed), else the current one. */
+  protected abstract sendToParent(
+    id: I,
+    envelope: PartialEnvelope,
+    route: string | null,
+  ): Promise<Result<PartialAck>>;
+  /** This object's height in its region's tree (clusters 0), sent with its partials. */
+  protected level(_id: I): number {
+    return 0;
+  }
+  /** Where a batch sealed now goes, kept with it (null: the tier's one parent). */
+  protected route(_id: I): string | null {
+    return null;
+  }
   /** Whether the open batch is complete, apart from time (every member or child has reported…). */
   protected abstract batchComplete(id: I, log: AggregationLog): boolean;
   /** Housekeeping: when the alarm should run `housekeep` next (null: no need). */
@@ -161,6 +173,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
         return m;
       },
       due: (log, now) => this.#due(this.#identity ?? id, log, now),
+      route: () => this.route(this.#identity ?? id),
       deliver: async (batch) => {
         const current = this.#identity ?? id;
         const { sum, weight } = this.aggregate(current, batch);
@@ -170,17 +183,22 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
             `batch ${batch.seq}'s aggregate is not finite; it cannot be sent`,
           );
         }
-        const sent = await this.sendToParent(current, {
-          child: this.selfName(current),
-          seq: batch.seq,
-          weight,
-          count: batch.count,
-          devices: batch.devices,
-          version: this.newestVersion() ?? 0,
-          ...encodeExact(sum),
-          firstAt: batch.firstAt,
-          metrics: batch.metrics,
-        });
+        const sent = await this.sendToParent(
+          current,
+          {
+            child: this.selfName(current),
+            level: this.level(current),
+            seq: batch.seq,
+            weight,
+            count: batch.count,
+            devices: batch.devices,
+            version: this.newestVersion() ?? 0,
+            ...encodeExact(sum),
+            firstAt: batch.firstAt,
+            metrics: batch.metrics,
+          },
+          batch.route,
+        );
         return sent.ok ? { ok: true, value: undefined } : sent;
       },
       housekeepingAt: (now) => this.housekeepingAt(this.#identity ?? id, now),

@@ -366,11 +366,46 @@ describe("the edge's task cache", () => {
     expect((await loadTask(env, "cache-race")).model.version).toBe(7);
   });
 
+  it("shares a task's view with the location's other isolates through the Cache API, with the time it was learnt", async () => {
+    const { env } = fakeCoordinators(async () => viewOf("cache-location", 4));
+    await loadTask(env, "cache-location");
+    const hit = await caches.default.match("https://task-view.fedge.internal/cache-location");
+    const entry = (await hit!.json()) as { view: TaskView; at: number };
+    expect(entry.view.model.version).toBe(4);
+    expect(Date.now() - entry.at).toBeLessThan(1000);
+  });
+
+  it("takes a view another isolate left in the location's cache, less than a second old, without calling the coordinator", async () => {
+    await caches.default.put(
+      "https://task-view.fedge.internal/cache-shared",
+      new Response(JSON.stringify({ view: viewOf("cache-shared", 9), at: Date.now() }), {
+        headers: { "Cache-Control": "max-age=1" },
+      }),
+    );
+    const { env, calls } = fakeCoordinators(async () => viewOf("cache-shared", 1));
+    expect((await loadTask(env, "cache-shared")).model.version).toBe(9);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("ignores a location entry a second old or more, and asks the coordinator", async () => {
+    await caches.default.put(
+      "https://task-view.fedge.internal/cache-old",
+      new Response(JSON.stringify({ view: viewOf("cache-old", 9), at: Date.now() - 1000 }), {
+        headers: { "Cache-Control": "max-age=1" },
+      }),
+    );
+    const { env, calls } = fakeCoordinators(async () => viewOf("cache-old", 10));
+    expect((await loadTask(env, "cache-old")).model.version).toBe(10);
+    expect(calls).toHaveLength(1);
+  });
+
   it("gives a fresh load its own coordinator call rather than one that started before it", async () => {
     const first = deferred<TaskView | null>();
     const answers = [first.promise, Promise.resolve(viewOf("cache-fresh", 3))];
     const { env, calls } = fakeCoordinators(() => answers.shift()!);
     const cached = loadTask(env, "cache-fresh");
+    // The first load looks in the location's cache (the Cache API) before it calls the coordinator.
+    while (calls.length === 0) await new Promise((r) => setTimeout(r, 0));
     expect((await loadTask(env, "cache-fresh", { fresh: true })).model.version).toBe(3);
     first.resolve(viewOf("cache-fresh", 2));
     await cached;

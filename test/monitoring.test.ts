@@ -72,8 +72,26 @@ describe("monitoring", () => {
     expect(status.tree).toEqual({
       depth: 3,
       regions: {
-        weur: { clusters: 1, devices: 2, maxClusterSize: 2, minClusterSize: 2, reclusterings: 0, moved: 0 },
-        enam: { clusters: 1, devices: 2, maxClusterSize: 2, minClusterSize: 2, reclusterings: 0, moved: 0 },
+        weur: {
+          clusters: 1,
+          devices: 2,
+          maxClusterSize: 2,
+          minClusterSize: 2,
+          reclusterings: 0,
+          moved: 0,
+          innerLevels: 0,
+          maxFanIn: 1,
+        },
+        enam: {
+          clusters: 1,
+          devices: 2,
+          maxClusterSize: 2,
+          minClusterSize: 2,
+          reclusterings: 0,
+          moved: 0,
+          innerLevels: 0,
+          maxFanIn: 1,
+        },
       },
     });
     expect(status.versions.map((v) => [v.version, v.updates])).toEqual([[1, 4]]);

@@ -45,7 +45,7 @@ export interface TaskStatus {
   tree: { depth: number; regions: Partial<Record<Region, RegionShape>> };
 }
 
-/** edge → cluster → region → coordinator. */
+/** edge → cluster → region → coordinator, without inner levels in any region's tree. */
 export const TREE_DEPTH = 3;
 
 export function taskStatus(snapshot: MonitoringSnapshot, now = Date.now()): TaskStatus {
@@ -145,7 +145,10 @@ export function taskStatus(snapshot: MonitoringSnapshot, now = Date.now()): Task
     shed: byLabel("fedge_shed_total", "reason"),
     gaming: byLabel("fedge_gaming_detections_total", "kind"),
     quarantines: total("fedge_quarantines_total"),
-    tree: { depth: TREE_DEPTH, regions: snapshot.regions },
+    tree: {
+      depth: TREE_DEPTH + Math.max(0, ...Object.values(snapshot.regions).map((r) => r?.innerLevels ?? 0)),
+      regions: snapshot.regions,
+    },
   };
 }
 

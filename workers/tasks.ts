@@ -1,8 +1,11 @@
 /**
- * The edge's view of a task (config, current model, round), cached per isolate for a
- * second: every request needs it, and the coordinator is one object per task, so
- * asking it each time would make it the flat O(n) fan-in that the tree avoids. That a
- * task does not exist is cached just as long, and concurrent misses share one call.
+ * The edge's view of a task (config, current model, round), at most a second old: every
+ * request needs it, and the coordinator is one object per task, so asking it each time
+ * would make it the flat O(n) fan-in that the tree avoids. Two caches: per isolate, and
+ * per Cloudflare location (the Cache API, shared by the location's isolates), so the
+ * coordinator answers about one call per location per second whatever the number of
+ * devices or isolates. That a task does not exist is cached just as long, and concurrent
+ * misses in an isolate share one call.
  */
 import { createMiddleware } from "hono/factory";
 import { coordinatorStub } from "../durable-objects/stubs";
@@ -14,6 +17,8 @@ import { TASK_ID_PATTERN } from "../shared/protocol/task-config";
 import type { AppEnv } from "./app-env";
 
 const TTL_MS = 1000;
+/** The Cache API's key for a task's view: an internal URL, never fetched. */
+const cacheKey = (task: string) => new Request(`https://task-view.fedge.internal/${encodeURIComponent(task)}`);
 /** A view, or null for "no such task", with when it was learnt. */
 const cache = new Map<string, { view: TaskView | null; at: number }>();
 /** The coordinator call each task's next cache entry will come from. */
@@ -31,14 +36,23 @@ export async function loadTask(env: Env, task: string, options: { fresh?: boolea
   return view;
 }
 
-/** Single flight: a miss joins the call in progress unless it must start a fresh one. */
+/**
+ * Single flight: a miss joins the call in progress unless it must start a fresh one. A
+ * non-fresh miss looks in the location's cache first; the entry keeps the time its view
+ * was learnt, so a view is never used more than a second after the coordinator gave it.
+ */
 function refresh(env: Env, task: string, fresh: boolean): Promise<TaskView | null> {
   const pending = refreshes.get(task);
   if (pending && !fresh) return pending;
-  const at = Date.now();
-  const call = coordinatorStub(env, task)
-    .getTask()
-    .then((view) => {
+  const call = (async () => {
+    const shared = fresh ? null : await fromLocation(task);
+    if (shared) return shared;
+    const at = Date.now();
+    const view = await coordinatorStub(env, task).getTask();
+    await toLocation(task, { view, at });
+    return { view, at };
+  })()
+    .then(({ view, at }) => {
       // Only the latest call may write: an earlier one that lands late holds an older view.
       if (refreshes.get(task) === call) cache.set(task, { view, at });
       return view;
@@ -48,6 +62,21 @@ function refresh(env: Env, task: string, fresh: boolean): Promise<TaskView | nul
     });
   refreshes.set(task, call);
   return call;
+}
+
+/** The location's cached view, if it is less than TTL_MS old. */
+async function fromLocation(task: string): Promise<{ view: TaskView | null; at: number } | null> {
+  const hit = await caches.default.match(cacheKey(task));
+  if (!hit) return null;
+  const entry = (await hit.json()) as { view: TaskView | null; at: number };
+  return Date.now() - entry.at < TTL_MS ? entry : null;
+}
+
+async function toLocation(task: string, entry: { view: TaskView | null; at: number }): Promise<void> {
+  const response = new Response(JSON.stringify(entry), {
+    headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${Math.ceil(TTL_MS / 1000)}` },
+  });
+  await caches.default.put(cacheKey(task), response);
 }
 
 /** A view the caller has just had from the coordinator (task created or changed): it replaces anything cached or in flight. */

@@ -71,6 +71,18 @@ describe("AggregationLog", () => {
     });
   });
 
+  it("keeps a sealed batch's route (its parent when sealed) across a rebuild, whatever route a later seal would name", async () => {
+    await withStorage("log-route", (sql) => {
+      const blobs = new BlobStore(sql);
+      const log = new AggregationLog(sql, blobs, referenceBackend, 2);
+      log.append(input("a", [1, 1], 1), 1);
+      expect(log.seal(3000, undefined, () => "root")!.route).toBe("root");
+      const rebuilt = new AggregationLog(sql, blobs, referenceBackend, 2);
+      // The tree has re-parented the sender since: the resend still goes where the batch may have been merged.
+      expect(rebuilt.seal(6000, undefined, () => "node 1.0")!.route).toBe("root");
+    });
+  });
+
   it("counts each device's updates in a batch, merging the counts its partials carry, across a rebuild", async () => {
     await withStorage("log-devices", (sql) => {
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 1);

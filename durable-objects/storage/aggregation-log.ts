@@ -86,6 +86,12 @@ export interface SealedBatch extends PartialAggregate {
   bytes: number;
   /** The sending tier's metrics since its previous batch (shared/metrics), sealed with it. */
   metrics: MetricSet;
+  /**
+   * Where the batch goes, fixed when it is sealed (the parent then): a resend after the tree
+   * re-parented its sender still reaches the parent that may have merged it. Null: the
+   * tier's one parent.
+   */
+  route: string | null;
 }
 
 interface Running {
@@ -125,8 +131,15 @@ export class AggregationLog {
   readonly #backend: KernelBackend;
   readonly #dim: number;
   #open: Running;
-  #sealed: (Running & { seq: number; attempts: number; nextAttemptAt: number; metrics: MetricSet }) | null =
-    null;
+  #sealed:
+    | (Running & {
+        seq: number;
+        attempts: number;
+        nextAttemptAt: number;
+        metrics: MetricSet;
+        route: string | null;
+      })
+    | null = null;
   #openSince: number | null = null;
   /** The acknowledged batch's accumulator, kept for the next batch: one kernel instance per role per object lifetime. */
   #spare: Accumulator | null = null;
@@ -150,7 +163,10 @@ export class AggregationLog {
     sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
       seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
       metrics TEXT NOT NULL DEFAULT '{"counters":{},"histograms":{}}')`);
+    addColumn(sql, "log_batches", "route", "TEXT");
     sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
+    // Partials merged from the child, for the tree's admin view (counted from when the column was added).
+    addColumn(sql, "log_received", "merged", "INTEGER NOT NULL DEFAULT 0");
     sql.exec(
       "CREATE TABLE IF NOT EXISTS log_state (id INTEGER PRIMARY KEY CHECK (id = 0), next_seq INTEGER NOT NULL)",
     );
@@ -241,6 +257,16 @@ export class AggregationLog {
     this.#openSince ??= now;
   }
 
+  /** The children heard from, and the partials merged from them. */
+  received(): { children: number; partials: number } {
+    const row = this.#sql
+      .exec<{ children: number; partials: number | null }>(
+        "SELECT COUNT(*) AS children, SUM(merged) AS partials FROM log_received",
+      )
+      .one();
+    return { children: row.children, partials: row.partials ?? 0 };
+  }
+
   /**
    * Merges a child's sealed batch exactly once: (child, seq) is recorded in the same
    * transaction as the input, and a child sends its batches one at a time in sequence,
@@ -253,7 +279,8 @@ export class AggregationLog {
       .toArray();
     if (last && envelope.seq <= last.last_seq) return false;
     this.#sql.exec(
-      "INSERT INTO log_received (child, last_seq) VALUES (?, ?) ON CONFLICT (child) DO UPDATE SET last_seq = excluded.last_seq",
+      `INSERT INTO log_received (child, last_seq, merged) VALUES (?, ?, 1)
+       ON CONFLICT (child) DO UPDATE SET last_seq = excluded.last_seq, merged = merged + 1`,
       envelope.child,
       envelope.seq,
     );
@@ -283,15 +310,25 @@ export class AggregationLog {
    * sender died mid-send, say, and the object was evicted) the batch is due again, so an
    * alarm set for that time resends it.
    */
-  seal(now: number, metrics: (log: AggregationLog) => MetricSet = emptyMetrics): SealedBatch | null {
+  seal(
+    now: number,
+    metrics: (log: AggregationLog) => MetricSet = emptyMetrics,
+    route: () => string | null = () => null,
+  ): SealedBatch | null {
     if (!this.#sealed) {
       if (this.#open.inputs === 0) return null;
       const seq = this.#nextSeq();
       const sealed = metrics(this);
+      const to = route();
       this.#sql.exec("UPDATE log_inputs SET batch = ? WHERE batch IS NULL", seq);
-      this.#sql.exec("INSERT INTO log_batches (seq, metrics) VALUES (?, ?)", seq, JSON.stringify(sealed));
+      this.#sql.exec(
+        "INSERT INTO log_batches (seq, metrics, route) VALUES (?, ?, ?)",
+        seq,
+        JSON.stringify(sealed),
+        to,
+      );
       this.#sql.exec("UPDATE log_state SET next_seq = ?", seq + 1);
-      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed };
+      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed, route: to };
       this.#open = this.#running();
       this.#openSince = null;
     }
@@ -308,6 +345,7 @@ export class AggregationLog {
       firstAt: s.firstAt,
       bytes: s.bytes,
       metrics: s.metrics,
+      route: s.route,
     };
   }
 
@@ -455,9 +493,13 @@ export class AggregationLog {
 
   #rebuild(): void {
     const [batch] = this.#sql
-      .exec<{ seq: number; attempts: number; next_attempt_at: number; metrics: string }>(
-        "SELECT * FROM log_batches ORDER BY seq LIMIT 1",
-      )
+      .exec<{
+        seq: number;
+        attempts: number;
+        next_attempt_at: number;
+        metrics: string;
+        route: string | null;
+      }>("SELECT * FROM log_batches ORDER BY seq LIMIT 1")
       .toArray();
     if (batch) {
       this.#sealed = {
@@ -466,6 +508,7 @@ export class AggregationLog {
         attempts: batch.attempts,
         nextAttemptAt: batch.next_attempt_at,
         metrics: JSON.parse(batch.metrics) as MetricSet,
+        route: batch.route ?? null,
       };
     }
     const rows = this.#sql.exec<{

@@ -258,6 +258,8 @@ export const ModelManifestSchema = z.strictObject({
   rollbackOf: Count.nullable(),
 });
 
+const PerRegion = <T extends z.ZodType>(value: T) => z.partialRecord(Region, value);
+
 export const TaskViewSchema = z.strictObject({
   task: z.strictObject({
     id: z.string(),
@@ -278,6 +280,8 @@ export const TaskViewSchema = z.strictObject({
   optimizer: z.strictObject({ kind: z.string(), step: Count }),
   /** compression.quality's factor on every device's assigned density: 1 unless the loss stalled. */
   compressionShift: z.number().min(1),
+  /** Inner levels of each region's aggregation tree (absent: none; docs/architecture.md#the-aggregation-tree). */
+  tree: PerRegion(Count),
   /** With privacy.dp: ε spent at δ; `spent` once no further version fits the budget. */
   privacy: z
     .strictObject({
@@ -307,8 +311,6 @@ export const VersionEvaluationSchema = z.strictObject({
   loss: z.number(),
   accuracy: z.number(),
 });
-
-const PerRegion = <T extends z.ZodType>(value: T) => z.partialRecord(Region, value);
 
 /** `GET /v1/admin/tasks/:task`; `PUT` answers with the task view alone (201 created, 200 updated). */
 export const AdminTaskViewSchema = z.strictObject({
@@ -412,6 +414,9 @@ export const RegionShapeSchema = z.strictObject({
   /** Latency re-clusterings the region's directory has run, and the devices they moved. */
   reclusterings: Count,
   moved: Count,
+  /** Levels of inner aggregators between its clusters and its root, and the most children any node has. */
+  innerLevels: Count,
+  maxFanIn: Count,
 });
 
 /** `POST /v1/admin/tasks/:task/regions/:region/recluster`: the region's shape after re-clustering, and the devices moved. */
@@ -419,6 +424,21 @@ export const ReclusterResultSchema = z.strictObject({
   region: Region,
   movedNow: Count,
   shape: RegionShapeSchema,
+});
+
+/** `GET /v1/admin/tasks/:task/regions/:region/tree`: the region's aggregation tree, node by node. */
+export const RegionTreeSchema = z.strictObject({
+  region: Region,
+  fanIn: Count,
+  innerLevels: Count,
+  /** The clusters' index span the tree is built over. */
+  clusters: Count,
+  /** Bottom up; the root last (level innerLevels + 1). Children heard from and partials merged, since the node began. */
+  nodes: z.array(
+    z.strictObject({ name: z.string(), level: Count, index: Count, children: Count, partials: Count }),
+  ),
+  /** The coordinator: region roots heard from and partials merged (all regions). */
+  coordinator: z.strictObject({ children: Count, partials: Count }),
 });
 
 /** `GET /v1/tasks/:task/status` (admin): what the dashboard shows. */
@@ -484,5 +504,6 @@ export type GraphStored = z.infer<typeof GraphStoredSchema>;
 export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
 export type ClusterView = z.infer<typeof ClusterViewSchema>;
 export type ReclusterResult = z.infer<typeof ReclusterResultSchema>;
+export type RegionTree = z.infer<typeof RegionTreeSchema>;
 export type TaskStatusBody = z.infer<typeof TaskStatusSchema>;
 export type SecureRoundViewBody = z.infer<typeof SecureRoundViewSchema>;

@@ -88,6 +88,13 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "get",
+    path: "/v1/admin/tasks/:task/regions/:region/tree",
+    summary: "A region's aggregation tree, node by node",
+    auth: "admin",
+    responses: { 200: { description: "The tree", schema: api.RegionTreeSchema } },
+  },
+  {
+    method: "get",
     path: "/v1/admin/metrics",
     summary: "Every task's metrics in Prometheus text format",
     auth: "admin",
@@ -211,6 +218,7 @@ const RESPONSES: Record<string, z.ZodType> = {
   ModelManifest: api.ModelManifestSchema,
   ClusterView: api.ClusterViewSchema,
   ReclusterResult: api.ReclusterResultSchema,
+  RegionTree: api.RegionTreeSchema,
   TaskStatus: api.TaskStatusSchema,
   Registration: api.RegistrationSchema,
   CheckinAnswer: api.CheckinAnswerSchema,

@@ -178,6 +178,11 @@ const Clusters = z.strictObject({
    * (docs/architecture.md#clustering).
    */
   reclusterSeconds: z.int().min(0).max(86_400).default(600),
+  /**
+   * The most children any node of a region's aggregation tree has: past F clusters the
+   * region gains a level of inner aggregators (docs/architecture.md#the-aggregation-tree).
+   */
+  fanIn: z.int().min(2).max(1_000).default(32),
 });
 
 /**
@@ -389,7 +394,12 @@ export const TaskConfigSchema = z
     aggregation: Aggregation.default({ mode: "sync", robust: { kind: "mean" } }),
     staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
     round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
-    clusters: Clusters.default({ targetSize: 10, inactiveAfterVersions: 1, reclusterSeconds: 600 }),
+    clusters: Clusters.default({
+      targetSize: 10,
+      inactiveAfterVersions: 1,
+      reclusterSeconds: 600,
+      fanIn: 32,
+    }),
     trust: Trust.default({
       detect: false,
       minMsPerExample: 0,

@@ -1,6 +1,12 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
-import { clusterStub, coordinatorStub, directoryStub } from "../../durable-objects/stubs";
+import {
+  clusterStub,
+  coordinatorStub,
+  directoryStub,
+  treeNodeName,
+  treeNodeStub,
+} from "../../durable-objects/stubs";
 import { graphKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
 import {
@@ -9,6 +15,7 @@ import {
   type GraphStored,
   type ModelManifest,
   type ReclusterResult,
+  type RegionTree,
   RollbackRequestSchema,
   type TaskViewBody,
 } from "../../shared/protocol/api";
@@ -57,8 +64,11 @@ admin.put("/tasks/:task/graph", async (c) => {
 
 admin.get("/tasks/:task", async (c) => {
   const id = c.req.param("task");
-  await loadTask(c.env, id, { fresh: true });
-  return c.json(unwrap(await coordinatorStub(c.env, id).adminView()) satisfies AdminTaskViewBody);
+  const view = unwrap(await coordinatorStub(c.env, id).adminView());
+  // The newest view there is: this isolate uses it from now on (what the admin just saw).
+  const { totals: _t, versions: _v, deadLetters: _d, evaluations: _e, ...taskView } = view;
+  rememberTask(taskView);
+  return c.json(view satisfies AdminTaskViewBody);
 });
 
 /** Publishes an earlier version's weights as a new version. */
@@ -88,8 +98,35 @@ admin.post("/tasks/:task/regions/:region/recluster", async (c) => {
     clusterSize: task.config.clusters.targetSize,
     coordinatorRegion: task.config.placement.coordinatorRegion,
     reclusterSeconds: task.config.clusters.reclusterSeconds,
+    fanIn: task.config.clusters.fanIn,
   });
   return c.json({ region, movedNow: moved, shape: await directory.shape() } satisfies ReclusterResult);
+});
+
+/** A region's aggregation tree: every node, with the children it heard from and the partials it merged. */
+admin.get("/tasks/:task/regions/:region/tree", async (c) => {
+  const id = c.req.param("task");
+  const { task } = await loadTask(c.env, id, { fresh: true });
+  const region = c.req.param("region");
+  if (!isRegion(region)) throw new FedgeError("bad_request", `region must be one of ${REGIONS.join(", ")}`);
+  const { innerLevels, span, nodes } = await directoryStub(c.env, id, region).treeNodes();
+  const [received, coordinator] = await Promise.all([
+    Promise.all(nodes.map((node) => treeNodeStub(c.env, { task: id, region, node }).received())),
+    coordinatorStub(c.env, id).received(),
+  ]);
+  return c.json({
+    region,
+    fanIn: task.config.clusters.fanIn,
+    innerLevels,
+    clusters: span,
+    nodes: nodes.map((node, i) => ({
+      name: treeNodeName(id, region, node),
+      level: node?.level ?? innerLevels + 1,
+      index: node?.index ?? 0,
+      ...(received[i] as { children: number; partials: number }),
+    })),
+    coordinator,
+  } satisfies RegionTree);
 });
 
 /** One cluster's state: its batch, dead letters, members (reputation, quarantine, detections) and compression controller. */

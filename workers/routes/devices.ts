@@ -45,6 +45,7 @@ devices.post("/:task/devices", limitRegistrations, async (c) => {
       clusterSize: config.clusters.targetSize,
       coordinatorRegion: config.placement.coordinatorRegion,
       reclusterSeconds: config.clusters.reclusterSeconds,
+      fanIn: config.clusters.fanIn,
     },
     deviceFeatures(c.req.raw.cf, body.network),
   );
@@ -114,7 +115,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
   for (let hops = 0; ; hops++) {
     decision = unwrap(
       await clusterStub(c.env, device.task, device.region, claims.cluster).checkin(
-        clusterIdentity(device.task, config, device.region, claims.cluster),
+        clusterIdentity(device.task, config, device.region, claims.cluster, view.tree[device.region] ?? 0),
         device.sub,
         current,
         report,

@@ -45,7 +45,13 @@ async function round(c: Context<AppEnv>) {
     device: device.sub,
     version,
     dim: view.task.config.model.parameters,
-    setup: clusterIdentity(device.task, view.task.config, device.region, device.cluster),
+    setup: clusterIdentity(
+      device.task,
+      view.task.config,
+      device.region,
+      device.cluster,
+      view.tree[device.region] ?? 0,
+    ),
     cluster: clusterStub(c.env, device.task, device.region, device.cluster),
   };
 }

@@ -85,7 +85,7 @@ updates.post("/:task/updates", requireDevice, pointPerUpload, async (c) => {
   };
   const submit = (index: number) =>
     clusterStub(c.env, device.task, device.region, index).submit(
-      clusterIdentity(device.task, view.task.config, device.region, index),
+      clusterIdentity(device.task, view.task.config, device.region, index, view.tree[device.region] ?? 0),
       update,
       view.model.version,
       c.get("receivedAt"),
