@@ -5,7 +5,6 @@
  * centralized training on the same split. `--help` lists the options.
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { denseF32Encoder } from "../sdk/core/encoder";
 import { errorFeedbackEncoder } from "../sdk/core/error-feedback-encoder";
 import { centralizedBaseline } from "../sdk/spam/baseline";
@@ -15,7 +14,8 @@ import { featurize } from "../sdk/spam/features";
 import type { ModelKind, SpamModel } from "../sdk/spam/model";
 import { partitionByLabel } from "../sdk/spam/partition";
 import { calibrateNoise } from "../shared/privacy/central-dp";
-import { intOption } from "./cli";
+import { intOption, parseOptions } from "./cli";
+import { BANDWIDTH_HELP, bandwidthMode, DEFAULT_LEVELS, parseLevels } from "./simulate/bandwidth";
 import { plotSvg } from "./simulate/plot";
 import { type RunResult, runFederated } from "./simulate/run";
 import { runSecure } from "./simulate/secure";
@@ -51,12 +51,17 @@ training on the same split.
                        its masked input (default 0.2)
                        --secure --dp: distributed DP on the secure task (device noise, --epsilon
                        over --versions versions at --delta, every device in every version)
+${BANDWIDTH_HELP}
   --seed N             seeds the shards, the fleet and training (default 1)
   --plot FILE          where to write the SVG chart (default simulation.svg)
   --json               print one JSON object as the last line`;
 
-const { values: opts } = parseArgs({
-  options: {
+function fail(message: string): never {
+  console.error(`simulate: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+const opts = parseOptions(
+  {
     devices: { type: "string", default: "100" },
     versions: { type: "string", default: "30" },
     model: { type: "string", default: "logistic" },
@@ -77,15 +82,17 @@ const { values: opts } = parseArgs({
     plot: { type: "string", default: "simulation.svg" },
     json: { type: "boolean" },
     help: { type: "boolean" },
+    bandwidth: { type: "string" },
+    levels: { type: "string", default: DEFAULT_LEVELS },
+    "compute-seconds": { type: "string", default: "0.2" },
+    "poll-seconds": { type: "string" },
+    "max-sim-seconds": { type: "string", default: "3600" },
   },
-});
+  fail,
+);
 if (opts.help) {
   console.log(HELP);
   process.exit(0);
-}
-function fail(message: string): never {
-  console.error(`simulate: ${message}\n\n${HELP}`);
-  process.exit(2);
 }
 const int = (name: keyof typeof opts, min: number) =>
   intOption(name, opts[name] as string | undefined, min, fail);
@@ -110,6 +117,17 @@ if (!(delta > 0 && delta <= 0.1)) fail(`--delta must be in (0, 0.1], got "${opts
 const clip = Number(opts.clip);
 if (!(clip > 0 && clip <= 1e6)) fail(`--clip must be in (0, 10⁶], got "${opts.clip}"`);
 const buckets = int("buckets", 2);
+if (opts.bandwidth !== undefined && opts.bandwidth !== "mixed")
+  fail(`--bandwidth must be mixed, got "${opts.bandwidth}"`);
+const levels = parseLevels(opts.levels, fail);
+const computeSeconds = Number(opts["compute-seconds"]);
+if (!(computeSeconds >= 0 && computeSeconds <= 3600))
+  fail(`--compute-seconds must be in [0, 3600], got "${opts["compute-seconds"]}"`);
+const pollSeconds = opts["poll-seconds"] === undefined ? null : Number(opts["poll-seconds"]);
+if (pollSeconds !== null && !(pollSeconds > 0 && pollSeconds <= 3600))
+  fail(`--poll-seconds must be in (0, 3600], got "${opts["poll-seconds"]}"`);
+const maxSimSeconds = Number(opts["max-sim-seconds"]);
+if (!(maxSimSeconds > 0)) fail(`--max-sim-seconds must be > 0, got "${opts["max-sim-seconds"]}"`);
 const model: SpamModel = { kind: opts.model as ModelKind, buckets };
 const say = (line: string) => (opts.json ? process.stderr.write(`${line}\n`) : console.log(line));
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -168,6 +186,28 @@ if (opts.secure) {
 const baseline = centralizedBaseline(messages, { model, seed });
 const centralizedAccuracy = baseline.epochs.at(-1)?.accuracy ?? 0;
 say(`centralized ${model.kind} on the same split, trained the same way: ${percent(centralizedAccuracy)}`);
+
+if (opts.bandwidth !== undefined) {
+  await bandwidthMode({
+    model,
+    shards,
+    test,
+    seed,
+    targetVersions: int("versions", 1),
+    bufferSize: int("buffer", 1),
+    maxStaleness: int("max-staleness", 0),
+    levels,
+    computeSeconds,
+    pollSeconds,
+    maxSimSeconds,
+    centralizedAccuracy,
+    plot: opts.plot,
+    json: opts.json === true,
+    say,
+    started,
+  });
+  process.exit(0);
+}
 
 const common = {
   model,
