@@ -117,6 +117,54 @@ describe("token renewal", () => {
   });
 });
 
+describe("the version a device is assigned", () => {
+  it("is the one its check-in's manifest URL names, even once the next version is out (no update trained on a version it was not given)", async () => {
+    const task = "pinned-manifest";
+    // A cluster each: the slow device's silence does not hold the fast one's version back.
+    const config = {
+      model: MODEL,
+      round: { targetUpdates: 1, deadlineSeconds: 60 },
+      clusters: { targetSize: 1 },
+    };
+    expect((await createTask(task, config)).status).toBe(201);
+    const [slow, fast] = [await registerOnly(task, "afr"), await registerOnly(task, "afr")];
+    const checkin = async (d: Device) =>
+      (await (
+        await api(`/v1/tasks/${task}/checkin`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${d.token}` },
+        })
+      ).json()) as { action: string; model: { version: number; manifestUrl: string } };
+    const assigned = await checkin(slow);
+    expect(assigned).toMatchObject({
+      action: "train",
+      model: { version: 0, manifestUrl: `/v1/tasks/${task}/model/0` },
+    });
+    // Another device's update makes version 1 before the slow device downloads its model.
+    expect((await checkin(fast)).action).toBe("train");
+    expect((await upload(task, fast, seededVector(1, 6), { sampleWeight: 1 })).status).toBe(202);
+    await waitForVersion(task, 1);
+    const auth = { Authorization: `Bearer ${slow.token}` };
+    const manifest = (await (await api(assigned.model.manifestUrl, { headers: auth })).json()) as {
+      version: number;
+      sha256: string;
+      weightsUrl: string;
+    };
+    expect(manifest.version).toBe(0);
+    const weights = await (await api(manifest.weightsUrl, { headers: auth })).arrayBuffer();
+    const digest = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", weights)))
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    expect(digest).toBe(manifest.sha256);
+    // Its update, on version 0, is the one it may send.
+    expect((await upload(task, slow, seededVector(2, 6), { sampleWeight: 1, baseVersion: 0 })).status).toBe(
+      202,
+    );
+    expect((await api(`/v1/tasks/${task}/model/9`, { headers: auth })).status).toBe(404);
+    expect((await api(`/v1/tasks/${task}/model/v1`, { headers: auth })).status).toBe(400);
+  });
+});
+
 describe("the compression schedule at check-in", () => {
   it("assigns the density for the version trained on: DGC's warm-up decays it from near dense to the floor", async () => {
     const task = "dgc-warmup";

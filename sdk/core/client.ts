@@ -258,7 +258,7 @@ export class FedgeClient {
 
   private async train(trainer: LocalTrainer, answer: TrainAnswer, scale: number): Promise<RoundResult> {
     const model = await withRetries(() => this.#models.load(answer.model.manifestUrl), this.#retry);
-    // The version actually downloaded: normally the check-in's, newer if a round closed in between.
+    // The version assigned: the check-in's manifest URL names it, so a round closing meanwhile changes nothing.
     const baseVersion = model.version;
     const updateId = randomUpdateId();
     let trained: TrainResult;

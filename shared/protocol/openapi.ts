@@ -140,6 +140,13 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: "get",
+    path: "/v1/tasks/:task/model/:version",
+    summary: "One version's manifest (immutable): what a device assigned it trains from",
+    auth: "reader",
+    responses: { 200: { description: "The manifest", schema: api.ManifestSchema } },
+  },
+  {
+    method: "get",
     path: "/v1/tasks/:task/model/:version/weights",
     summary: "A version's weights: parameters little-endian f32 values",
     auth: "reader",

@@ -129,7 +129,11 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     claims = { ...claims, cluster: decision.cluster };
     handover = decision.handover;
   }
-  const model = { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
+  // A device assigned a version trains from that version, even if the next is out by then.
+  const model =
+    decision.action === "train"
+      ? { version: decision.version, manifestUrl: `/v1/tasks/${device.task}/model/${decision.version}` }
+      : { version: view.model.version, manifestUrl: `/v1/tasks/${device.task}/model` };
   const renewal = await renewedToken(tokenSecret(c.env), claims, claims !== device);
   if (decision.action === "wait") {
     c.header("Retry-After", String(decision.retryAfterSeconds));

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { graphKey, manifestKey, weightsKey } from "../../durable-objects/task-types";
+import { graphKey, manifestKey, type TaskView, weightsKey } from "../../durable-objects/task-types";
 import { FedgeError } from "../../shared/errors";
 import type { Manifest } from "../../shared/protocol/api";
 import type { AppEnv } from "../app-env";
@@ -21,9 +21,32 @@ const requireReader = createMiddleware<AppEnv>(async (c, next) =>
 model.get("/:task/model", requireReader, async (c) => {
   const taskId = c.req.param("task");
   const view = await loadTask(c.env, taskId);
-  const m = view.model;
   c.header("Cache-Control", "private, max-age=1");
-  return c.json({
+  return c.json(manifestOf(taskId, view, view.model) satisfies Manifest);
+});
+
+/**
+ * The manifest of one version: what a device assigned version N trains from, even after
+ * N + 1 is out (the check-in's `model.manifestUrl` names it). Immutable, like the weights.
+ */
+model.get("/:task/model/:version", requireReader, async (c) => {
+  const taskId = c.req.param("task");
+  const version = parseVersion(c.req.param("version"));
+  let view = await loadTask(c.env, taskId);
+  if (version > view.model.version) view = await loadTask(c.env, taskId, { fresh: true });
+  if (version > view.model.version)
+    throw new FedgeError("version_not_found", `task "${taskId}" has no version ${version} yet`);
+  const stored =
+    version === view.model.version ? view.model : await c.env.MODELS.get(manifestKey(taskId, version));
+  if (!stored)
+    throw new FedgeError("version_not_found", `the manifest of version ${version} is not available`);
+  const m = "json" in stored ? await stored.json<typeof view.model>() : stored;
+  c.header("Cache-Control", "private, max-age=31536000, immutable");
+  return c.json(manifestOf(taskId, view, m) satisfies Manifest);
+});
+
+function manifestOf(taskId: string, view: TaskView, m: TaskView["model"]): Manifest {
+  return {
     task: taskId,
     version: m.version,
     parameters: m.parameters,
@@ -40,8 +63,14 @@ model.get("/:task/model", requireReader, async (c) => {
           byteLength: view.graph.byteLength,
         }
       : null,
-  } satisfies Manifest);
-});
+  };
+}
+
+function parseVersion(text: string): number {
+  if (!/^\d{1,9}$/.test(text))
+    throw new FedgeError("bad_request", `version "${text}" is not a non-negative integer`);
+  return Number(text);
+}
 
 /** Graphs are content-addressed: a URL names one graph forever. */
 export const graphUrl = (task: string, sha256: string) => `/v1/tasks/${task}/model/graph/${sha256}`;
@@ -69,10 +98,7 @@ model.get("/:task/model/graph/:sha256", requireReader, async (c) => {
 
 model.get("/:task/model/:version/weights", requireReader, async (c) => {
   const taskId = c.req.param("task");
-  const versionText = c.req.param("version");
-  const version = /^\d{1,9}$/.test(versionText) ? Number(versionText) : Number.NaN;
-  if (!Number.isInteger(version))
-    throw new FedgeError("bad_request", `version "${versionText}" is not a non-negative integer`);
+  const version = parseVersion(c.req.param("version"));
 
   const cache = caches.default;
   const url = new URL(c.req.url);
