@@ -80,9 +80,9 @@ describe("FedgeClient battery policy", () => {
     await client.runOnce(fixedTrainer([1, 1, 1, 1]));
 
     // Assert: the first check-in knows the registration's 20 ms; the second also the
-    // 64-byte frame (48 + 4 × 4) sent in 100 ms.
+    // 64-byte frame (48 + 4 × 4) answered in 100 ms, 20 of them the round trip.
     expect(fake.checkins[0]).toEqual({ network: { type: "wifi", rttMs: 20 } });
-    expect(fake.checkins[1]).toEqual({ network: { type: "wifi", rttMs: 20, uplinkBytesPerSecond: 640 } });
+    expect(fake.checkins[1]).toEqual({ network: { type: "wifi", rttMs: 20, uplinkBytesPerSecond: 800 } });
   });
 });
 

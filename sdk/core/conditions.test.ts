@@ -11,11 +11,25 @@ describe("LinkMetrics", () => {
     expect(metrics.rttMs).toBe(90);
   });
 
-  it("reports the throughput of the last upload, ignoring zero durations", () => {
+  it("reports upload throughput, ignoring zero durations, smoothed over uploads (¼ new)", () => {
     const metrics = new LinkMetrics();
     metrics.recordUpload(50_000, 500);
     metrics.recordUpload(1_000, 0);
     expect(metrics.uplinkBytesPerSecond).toBe(100_000);
+    metrics.recordUpload(20_000, 100);
+    expect(metrics.uplinkBytesPerSecond).toBe(125_000);
+  });
+
+  it("takes the round trip out of an upload's time: 1,400 B answered in 102 ms over a 100 ms RTT is a fast link, not 14 kB/s", () => {
+    const metrics = new LinkMetrics();
+    metrics.recordRoundTrip(100);
+    metrics.recordUpload(1_400, 102);
+    // 1,400 B in max(102 − 100, 102 / 20) = 5.1 ms: 20× the 13.7 kB/s that counting the RTT gives.
+    expect(metrics.uplinkBytesPerSecond).toBe(274_510);
+    const fresh = new LinkMetrics();
+    fresh.recordRoundTrip(100);
+    fresh.recordUpload(250_000, 500);
+    expect(fresh.uplinkBytesPerSecond).toBe(625_000); // 250 kB in 400 ms
   });
 });
 

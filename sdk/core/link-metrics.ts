@@ -18,10 +18,19 @@ export class LinkMetrics {
     this.#rttMs = this.#rttMs === undefined ? ms : (7 * this.#rttMs + ms) / 8;
   }
 
-  /** Bytes sent over the time until the answer; a zero duration carries no information. */
+  /**
+   * Bytes sent over the time they took: the time until the answer less the round trip
+   * it also contains (the smoothed RTT; never below a twentieth of the whole, so a noisy
+   * RTT cannot make a small upload look instant), smoothed over uploads (¼ new). Without
+   * the subtraction a small update on a fast link measures the RTT, not the link. A zero
+   * duration carries no information.
+   */
   recordUpload(bytes: number, ms: number): void {
     if (!(ms > 0)) return;
-    this.#uplinkBytesPerSecond = (bytes * 1000) / ms;
+    const transferMs = this.#rttMs === undefined ? ms : Math.max(ms - this.#rttMs, ms / 20);
+    const sample = (bytes * 1000) / transferMs;
+    const last = this.#uplinkBytesPerSecond;
+    this.#uplinkBytesPerSecond = last === undefined ? sample : (3 * last + sample) / 4;
   }
 
   /** An upload the server refused for load (429, 503): reported once, at the next check-in. */
