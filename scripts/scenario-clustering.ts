@@ -6,7 +6,7 @@
  * token), and the clusters are compared with random clusters of the same sizes. `--help`
  * lists the options.
  */
-import { parseOptions } from "./cli";
+import { intOption, parseOptions } from "./cli";
 import { startLocalService } from "./local-service";
 import { cfFor, type Population, population, spread } from "./scenario/population";
 
@@ -45,11 +45,7 @@ if (opts.help) {
   console.log(HELP);
   process.exit(0);
 }
-const int = (name: "devices" | "target" | "seed", min: number) => {
-  const n = Number(opts[name]);
-  if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}, got "${opts[name]}"`);
-  return n;
-};
+const int = (name: "devices" | "target" | "seed", min: number) => intOption(name, opts[name], min, usage);
 const devices = int("devices", 20);
 const target = int("target", 2);
 const seed = int("seed", 0);

@@ -9,7 +9,7 @@
  */
 
 import { seededRandom } from "../sdk/spam/random";
-import { parseOptions } from "./cli";
+import { intOption, parseOptions } from "./cli";
 import { FramePool } from "./loadtest/frames";
 import { countBar } from "./loadtest/progress";
 import { reconcile } from "./loadtest/reconcile";
@@ -60,11 +60,8 @@ if (opts.help) {
   console.log(HELP);
   process.exit(0);
 }
-const int = (name: keyof typeof opts, min: number): number => {
-  const n = Number(opts[name]);
-  if (!Number.isInteger(n) || n < min) usage(`--${name} must be an integer ≥ ${min}, got "${opts[name]}"`);
-  return n;
-};
+const int = (name: keyof typeof opts, min: number): number =>
+  intOption(name, opts[name] as string | undefined, min, usage);
 const populations = String(opts.registered)
   .split(",")
   .map((s) => Number(s.trim()));

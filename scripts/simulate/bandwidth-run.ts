@@ -16,12 +16,13 @@ import type { FetchLike } from "../../sdk/core/http";
 import type { LocalTrainer } from "../../sdk/core/trainer";
 import type { FedgeEvent } from "../../sdk/core/uploader";
 import type { Example } from "../../sdk/spam/features";
-import { modelSpec, type SpamModel } from "../../sdk/spam/model";
+import type { SpamModel } from "../../sdk/spam/model";
 import { seededRandom } from "../../sdk/spam/random";
 import { DEFAULT_TRAIN_OPTIONS, spamTrainer } from "../../sdk/spam/trainer";
 import type { TaskConfigInput } from "../../shared/protocol/task-config";
 import { type LocalService, startLocalService } from "../local-service";
 import { progress } from "./progress";
+import { simulationTask } from "./run";
 import { type BandwidthClass, DeviceClock, EventQueue, type LevelAssignment } from "./sim-clock";
 
 /** The task's compression, and (for the adaptive run) the server's controller. */
@@ -114,16 +115,8 @@ export async function runSimulated(o: SimRunOptions): Promise<SimRunResult> {
 
 async function run(o: SimRunOptions, service: LocalService): Promise<SimRunResult> {
   const admin = { Authorization: `Bearer ${service.adminToken}`, "Content-Type": "application/json" };
-  // The same task as the other simulations (run.ts), with this run's compression.
-  const config: TaskConfigInput = {
-    model: modelSpec(o.model, o.seed),
-    optimizer: { kind: "fedavg", serverLearningRate: 1 },
-    aggregation: { mode: "async", bufferSize: o.bufferSize, flushSeconds: 0.3 },
-    staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: o.maxStaleness },
-    compression: o.compression,
-    clusters: { targetSize: 10 },
-    round: { deadlineSeconds: 5 },
-  };
+  // The same task as the other simulations, with this run's compression.
+  const config = simulationTask(o);
   const created = await service.fetch("/v1/admin/tasks/spam", {
     method: "PUT",
     headers: admin,

@@ -74,9 +74,15 @@ export async function runFederated(o: RunOptions): Promise<RunResult> {
   }
 }
 
-async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
-  const admin = { Authorization: `Bearer ${service.adminToken}`, "Content-Type": "application/json" };
-  const config: TaskConfigInput = {
+/** The simulations' task: FedBuff with buffer K, inverse-√ staleness weights, clusters of 10, the run's compression. */
+export function simulationTask(o: {
+  model: SpamModel;
+  seed: number;
+  bufferSize: number;
+  maxStaleness: number;
+  compression: TaskConfigInput["compression"];
+}): TaskConfigInput {
+  return {
     model: modelSpec(o.model, o.seed),
     optimizer: { kind: "fedavg", serverLearningRate: 1 },
     aggregation: { mode: "async", bufferSize: o.bufferSize, flushSeconds: 0.3 },
@@ -85,6 +91,11 @@ async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
     clusters: { targetSize: 10 },
     round: { deadlineSeconds: 5 },
   };
+}
+
+async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
+  const admin = { Authorization: `Bearer ${service.adminToken}`, "Content-Type": "application/json" };
+  const config = simulationTask(o);
   const created = await service.fetch("/v1/admin/tasks/spam", {
     method: "PUT",
     headers: admin,
