@@ -17,6 +17,7 @@ import type { EncryptedShare, UnmaskShare } from "../shared/privacy/secagg/proto
 import { dequantize, SecAggError } from "../shared/privacy/secagg/protocol";
 import { Codec, type CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
+import { clusterQuota } from "../shared/selection/over-selection";
 import { l2Norm, type ReputationState, reputationOf } from "../shared/trust/index";
 import { ClusterCompression, type ControllerView } from "./cluster-compression";
 import { ClusterFlow, FLOW } from "./cluster-flow";
@@ -94,6 +95,8 @@ export interface CurrentRound {
   /** The level the task assigns this version (schedule and quality shift applied), and the shift. */
   compression: Level;
   compressionShift: number;
+  /** With round.overSelection: the share of members that may train on this version (absent: all). */
+  selectionShare?: number | undefined;
 }
 
 export interface CheckinReport {
@@ -105,7 +108,7 @@ export interface CheckinReport {
   compression?: { residualRatio?: number | undefined; refusedUploads?: number | undefined } | undefined;
 }
 
-export type WaitReason = "assigned" | "closing" | "battery";
+export type WaitReason = "assigned" | "closing" | "battery" | "queued";
 
 export type CheckinDecision =
   | {
@@ -117,7 +120,15 @@ export type CheckinDecision =
       credits: number;
       compression: Level;
     }
-  | { action: "wait"; reason: WaitReason; version: number; round: number; retryAfterSeconds: number }
+  | {
+      action: "wait";
+      reason: WaitReason;
+      version: number;
+      round: number;
+      retryAfterSeconds: number;
+      /** reason "queued": how many members asked to train on this version before it and were queued too, plus one. */
+      position?: number;
+    }
   /** Re-clustering moved the device: check it in at `cluster`, handing this over (docs/architecture.md#clustering). */
   | { action: "moved"; cluster: number; handover: Handover };
 
@@ -193,12 +204,13 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         if (handover) members.adopt(device, handover);
         // The first telemetry kept: its erasure needs an alarm. (A later report only makes the memo early, which is harmless.)
         if (this.#telemetrySince === null && (report.battery || report.network)) this.#telemetrySince = now;
-        const wait = (reason: WaitReason, retryAfterSeconds: number): CheckinDecision => ({
+        const wait = (reason: WaitReason, retryAfterSeconds: number, position?: number): CheckinDecision => ({
           action: "wait",
           reason,
           version: current.version,
           round: current.round,
           retryAfterSeconds,
+          ...(position === undefined ? {} : { position }),
         });
         // A device that may not train is not expected to report: it does not count as active.
         if (!mayTrain(report.battery, { minBatteryLevel: current.minBatteryLevel })) {
@@ -213,6 +225,11 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         // Past the deadline the round is being published (or retried): come back in a period, not every second.
         if (untilDeadline < 1) return wait("closing", Math.min(60, current.deadlineSeconds) + pace);
         if (members.assignment(device, current.version)) return wait("assigned", untilDeadline + pace);
+        // Over-selection: past this version's quota, a member waits for the next round, told its place.
+        const share = current.selectionShare ?? 1;
+        if (share < 1 && members.assignedCount(current.version) >= clusterQuota(share, members.count())) {
+          return wait("queued", untilDeadline + pace, members.enqueue(device, current.version, now));
+        }
         members.assign(device, current.version, now);
         const compression = id.controller
           ? this.#compression.assign(

@@ -10,6 +10,7 @@
  *
  * An object asked about a task it does not have creates no storage.
  */
+
 import { DurableObject } from "cloudflare:workers";
 import { createOptimizer, pseudoGradient } from "../shared/aggregation/index";
 import { nextShift } from "../shared/codecs/quality";
@@ -30,6 +31,7 @@ import {
 import { immutableChange, type TaskConfig } from "../shared/protocol/task-config";
 import type { Region } from "../shared/regions";
 import { attempt, fail, ok, type Result } from "../shared/result";
+import { nextSelectionShare } from "../shared/selection/over-selection";
 import { wasmBackend } from "../wasm/index";
 import { versionPoint } from "./analytics";
 import { type Due, FlushMachine } from "./flush-machine";
@@ -391,7 +393,10 @@ export class Coordinator extends DurableObject<Env> {
   ): void {
     const { meta, records } = this.#open();
     meta.set("model", manifest);
-    meta.set("round", this.#newRound(round.round + 1, now, task.config));
+    meta.set(
+      "round",
+      this.#newRound(round.round + 1, now, task.config, { round, received: manifest.updates }),
+    );
     records.addVersion({
       version: manifest.version,
       round: round.round,
@@ -478,8 +483,24 @@ export class Coordinator extends DurableObject<Env> {
     }
   }
 
-  #newRound(round: number, now: number, config: TaskConfig): RoundState {
-    return { round, openedAt: now, deadlineAt: now + config.round.deadlineSeconds * 1000 };
+  /** The next round; with over-selection, its share moved by what the previous round received. */
+  #newRound(
+    round: number,
+    now: number,
+    config: TaskConfig,
+    previous?: { round: RoundState; received: number },
+  ): RoundState {
+    const next: RoundState = { round, openedAt: now, deadlineAt: now + config.round.deadlineSeconds * 1000 };
+    const { overSelection, targetUpdates } = config.round;
+    if (overSelection === null) return next;
+    const share = previous
+      ? nextSelectionShare(
+          previous.round.selectionShare ?? 1,
+          { overSelection, targetUpdates },
+          previous.received,
+        )
+      : 1;
+    return { ...next, selectionShare: share };
   }
 
   #view(task: TaskRecord): TaskView {

@@ -38,6 +38,8 @@ export interface RoundState {
   round: number;
   openedAt: number;
   deadlineAt: number;
+  /** With round.overSelection: the share of each cluster's members this round lets train (absent: all). */
+  selectionShare?: number;
 }
 
 /** The task's ONNX graph, whose initializers are the weights blob (stored content-addressed in R2). */

@@ -44,6 +44,30 @@ export class ClusterMembers {
       device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
       PRIMARY KEY (version, device))`);
     sql.exec("CREATE TABLE IF NOT EXISTS moves (device TEXT PRIMARY KEY, cluster INTEGER NOT NULL)");
+    sql.exec(`CREATE TABLE IF NOT EXISTS queue (version INTEGER NOT NULL, device TEXT NOT NULL, queued_at INTEGER NOT NULL,
+      PRIMARY KEY (version, device))`);
+  }
+
+  /**
+   * Queues a device for `version` (over-selection: the version's quota is taken) and returns
+   * its position, 1 for the first queued; asking again keeps its place. Older queues go.
+   */
+  enqueue(device: string, version: number, now: number): number {
+    this.#sql.exec("DELETE FROM queue WHERE version < ?", version);
+    this.#sql.exec(
+      "INSERT OR IGNORE INTO queue (version, device, queued_at) VALUES (?, ?, ?)",
+      version,
+      device,
+      now,
+    );
+    return this.#sql
+      .exec<{ position: number }>(
+        `SELECT COUNT(*) AS position FROM queue WHERE version = ?1
+           AND queued_at <= (SELECT queued_at FROM queue WHERE version = ?1 AND device = ?2)`,
+        version,
+        device,
+      )
+      .one().position;
   }
 
   /** Re-clustering moved these members away: each is handed over at its next check-in here. */

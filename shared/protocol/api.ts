@@ -146,12 +146,14 @@ export const TrainAnswerSchema = z.strictObject({
   ...TokenRenewal,
 });
 
-export const WaitReasonSchema = z.enum(["assigned", "closing", "battery"]);
+export const WaitReasonSchema = z.enum(["assigned", "closing", "battery", "queued"]);
 
 export const WaitAnswerSchema = z.strictObject({
   action: z.literal("wait"),
   retryAfterSeconds: z.number().nonnegative(),
   reason: WaitReasonSchema.optional(),
+  /** reason "queued" (over-selection): the device's place among the members queued for this version. */
+  position: z.int().positive().optional(),
   round: Count.optional(),
   model: ModelRefSchema,
   ...TokenRenewal,
@@ -276,6 +278,8 @@ export const TaskViewSchema = z.strictObject({
     deadlineAt: z.number(),
     updates: Count,
     publishing: z.boolean(),
+    /** With round.overSelection: the share of each cluster's members this round lets train. */
+    selectionShare: z.number().optional(),
   }),
   optimizer: z.strictObject({ kind: z.string(), step: Count }),
   /** compression.quality's factor on every device's assigned density: 1 unless the loss stalled. */

@@ -28,7 +28,7 @@ describe("task configuration", () => {
       optimizer: { kind: "fedavg", serverLearningRate: 1 },
       aggregation: { mode: "sync", robust: { kind: "mean" } },
       staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: 10 },
-      round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 },
+      round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1, overSelection: null },
       clusters: { targetSize: 10, inactiveAfterVersions: 1, reclusterSeconds: 600, fanIn: 32 },
       trust: {
         detect: false,

@@ -158,6 +158,11 @@ const RoundPolicy = z
     /** …or when this many seconds have passed since it opened, if at least minUpdates arrived. */
     deadlineSeconds: z.int().min(1).max(86_400).default(600),
     minUpdates: z.int().min(1).max(1_000_000).default(1),
+    /**
+     * Synchronous rounds: let about this many times targetUpdates devices train per round and
+     * queue the rest (shared/selection/over-selection.ts); null lets every member train.
+     */
+    overSelection: z.number().min(1).max(10).nullable().default(null),
   })
   .refine((r) => r.minUpdates <= r.targetUpdates, {
     path: ["minUpdates"],
@@ -393,7 +398,12 @@ export const TaskConfigSchema = z
     optimizer: Optimizer.default({ kind: "fedavg", serverLearningRate: 1 }),
     aggregation: Aggregation.default({ mode: "sync", robust: { kind: "mean" } }),
     staleness: StalenessPolicy.default({ weight: { kind: "inverse-sqrt" }, maxStaleness: 10 }),
-    round: RoundPolicy.default({ targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1 }),
+    round: RoundPolicy.default({
+      targetUpdates: 100,
+      deadlineSeconds: 600,
+      minUpdates: 1,
+      overSelection: null,
+    }),
     clusters: Clusters.default({
       targetSize: 10,
       inactiveAfterVersions: 1,
@@ -424,6 +434,13 @@ export const TaskConfigSchema = z
     retention: Retention.default({ receiptsHours: 168, telemetryHours: 720 }),
   })
   .superRefine((config, ctx) => {
+    if (config.round.overSelection !== null && config.aggregation.mode !== "sync") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["round", "overSelection"],
+        message: "over-selection is for synchronous rounds: FedBuff takes every update as it comes",
+      });
+    }
     if (config.privacy.secureAggregation.kind !== "off") {
       // The cluster sees only the sum: nothing that needs the individual updates can run there.
       const needs = (path: string[], what: string) =>

@@ -107,6 +107,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
     minBatteryLevel: config.devices.minBatteryLevel,
     compression: assignedCompression(config.compression, view.model.version, view.compressionShift),
     compressionShift: view.compressionShift,
+    selectionShare: view.round.selectionShare,
   };
   const report = { battery: body.battery, network: body.network, compression: body.compression };
   let claims = device;
@@ -141,6 +142,7 @@ devices.post("/:task/checkin", requireDevice, async (c) => {
       action: "wait",
       reason: decision.reason,
       retryAfterSeconds: decision.retryAfterSeconds,
+      ...(decision.position === undefined ? {} : { position: decision.position }),
       round: decision.round,
       model,
       ...renewal,
