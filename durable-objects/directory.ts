@@ -42,6 +42,18 @@ export interface DirectoryTask {
   clusterWaitSeconds: number;
 }
 
+/** An uneven region is re-clustered within this long, whatever `reclusterSeconds` says. */
+const REBALANCE_SOON_SECONDS = 30;
+
+/**
+ * The max/mean cluster size past which a region is rebalanced early: 2 for a region of
+ * a few clusters (where a spare one is expected to be small), down to 1.25 as it grows
+ * (1 + 2/√clusters, within [1.25, 2]).
+ */
+export function rebalanceThreshold(clusters: number): number {
+  return Math.min(2, Math.max(1.25, 1 + 2 / Math.sqrt(Math.max(1, clusters))));
+}
+
 /** A newcomer opens a new cluster (when the region may have one more) if the nearest is farther than this, in feature units (10 ms, 1,000 km). */
 const OPEN_DISTANCE = 1;
 
@@ -176,12 +188,25 @@ export class Directory extends DurableObject<Env> {
       entry.centroid = placed.centroid;
     } else clusters.push({ idx: placed.idx, members: 1, centroid: placed.centroid });
     await this.#reportTree(t);
-    if (t.reclusterSeconds > 0 && !this.#alarmSet) {
-      if ((await this.ctx.storage.getAlarm()) === null)
-        await this.ctx.storage.setAlarm(Date.now() + t.reclusterSeconds * 1000);
-      this.#alarmSet = true;
-    }
+    if (t.reclusterSeconds > 0) await this.#scheduleRecluster(t, clusters);
     return { deviceId, cluster: placed.idx };
+  }
+
+  /**
+   * Re-clustering runs `reclusterSeconds` after a registration — sooner (within
+   * REBALANCE_SOON_SECONDS) when the clusters have grown uneven: the fullest holds more than
+   * rebalanceThreshold(clusters) times the mean, a bound that tightens as the region grows.
+   */
+  async #scheduleRecluster(t: DirectoryTask, clusters: readonly { members: number }[]): Promise<void> {
+    const soon = Date.now() + Math.min(t.reclusterSeconds, REBALANCE_SOON_SECONDS) * 1000;
+    const mean = clusters.reduce((n, c) => n + c.members, 0) / Math.max(1, clusters.length);
+    const uneven =
+      Math.max(0, ...clusters.map((c) => c.members)) > rebalanceThreshold(clusters.length) * mean;
+    if (this.#alarmSet && !uneven) return;
+    const at = await this.ctx.storage.getAlarm();
+    if (at === null) await this.ctx.storage.setAlarm(uneven ? soon : Date.now() + t.reclusterSeconds * 1000);
+    else if (uneven && at > soon) await this.ctx.storage.setAlarm(soon);
+    this.#alarmSet = true;
   }
 
   /** The target size now: clusters.targetSize times the sizing factor. */

@@ -2,10 +2,12 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { decode } from "hono/jwt";
 import { describe, expect, it } from "vitest";
+import { rebalanceThreshold } from "../durable-objects/directory";
 import { directoryStub, treeNodeStub } from "../durable-objects/stubs";
 import type { CheckinAnswer, ClusterView, Registration } from "../shared/protocol/api";
 import {
   adminHeaders,
+  alarmOf,
   api,
   checkin,
   createTask,
@@ -153,5 +155,22 @@ describe("latency-based clustering", () => {
       await api(`/v1/admin/tasks/${task}/regions/weur/recluster`, { method: "POST", headers: adminHeaders() })
     ).json()) as { shape: { targetSize: number } };
     expect(again.shape.targetSize).toBe(8);
+  });
+
+  it("re-clusters an uneven region soon rather than after reclusterSeconds: ten near devices in one cluster, two far ones alone", async () => {
+    const task = "clustering-rebalance";
+    expect(
+      (await createTask(task, { model: flatModel(4), clusters: { targetSize: 10, reclusterSeconds: 600 } }))
+        .status,
+    ).toBe(201);
+    for (let i = 0; i < 10; i++) await registerFrom(task, NEAR);
+    const directory = directoryStub(env, task, "weur");
+    const even = await alarmOf(directory);
+    expect(even! - Date.now()).toBeGreaterThan(500_000);
+    await registerFrom(task, FAR);
+    await registerFrom(task, { clientTcpRtt: 900, latitude: "-33.87", longitude: "151.21" });
+    // Sizes 10, 1, 1: the fullest holds 2.5× the mean, past the threshold for three clusters (2).
+    expect(await alarmOf(directory)).toBeLessThanOrEqual(Date.now() + 30_000);
+    expect([rebalanceThreshold(3), rebalanceThreshold(16), rebalanceThreshold(400)]).toEqual([2, 1.5, 1.25]);
   });
 });
