@@ -34,6 +34,7 @@ import { attempt, fail, ok, type Result } from "../shared/result";
 import { nextSelectionShare } from "../shared/selection/over-selection";
 import { wasmBackend } from "../wasm/index";
 import { versionPoint } from "./analytics";
+import { mergeShapes } from "./directory";
 import { type Due, FlushMachine } from "./flush-machine";
 import type { PartialAck, PartialEnvelope } from "./partial";
 import { AggregationLog, type SealedBatch } from "./storage/aggregation-log";
@@ -42,7 +43,7 @@ import { Meta } from "./storage/meta";
 import { putModel, readWeights } from "./storage/model-store";
 import { loadOptimizerState, resetOptimizerState, saveOptimizerState } from "./storage/optimizer-state";
 import { TaskRecords } from "./storage/task-records";
-import { directoryStub, regionStub } from "./stubs";
+import { directoryStubs, regionStub } from "./stubs";
 import {
   type AdminTaskView,
   type DeadLetterReport,
@@ -157,7 +158,12 @@ export class Coordinator extends DurableObject<Env> {
     return attempt(async () => {
       const task = this.#requireTask();
       const regions = this.#open().meta.get<Region[]>("regions") ?? [];
-      const shapes = await Promise.all(regions.map((r) => directoryStub(this.env, task.id, r).shape()));
+      const shards = task.config.clusters.directoryShards;
+      const shapes = await Promise.all(
+        regions.map(async (r) =>
+          mergeShapes(await Promise.all(directoryStubs(this.env, task.id, r, shards).map((d) => d.shape()))),
+        ),
+      );
       const { records } = this.#open();
       return {
         view: this.#view(task),
@@ -191,11 +197,15 @@ export class Coordinator extends DurableObject<Env> {
    * Called by a region's Directory when its aggregation tree gains or loses a level; the
    * edges learn it from the task view and address clusters' parents accordingly.
    */
-  async noteTreeLevels(region: Region, levels: number): Promise<void> {
+  async noteTreeLevels(region: Region, levels: number, shard = 0): Promise<void> {
     if (!this.#task()) return;
     const { meta } = this.#open();
+    // Per directory shard; the region's tree spans all its shards' clusters, so it takes the most.
+    const shards = meta.get<Partial<Record<Region, Record<number, number>>>>("treeShards") ?? {};
+    const mine = { ...(shards[region] ?? {}), [shard]: levels };
+    meta.set("treeShards", { ...shards, [region]: mine });
     const tree = meta.get<Partial<Record<Region, number>>>("tree") ?? {};
-    if ((tree[region] ?? 0) !== levels) meta.set("tree", { ...tree, [region]: levels });
+    meta.set("tree", { ...tree, [region]: Math.max(...Object.values(mine)) });
   }
 
   /** The region roots heard from, and the partials merged from them. */
@@ -435,14 +445,18 @@ export class Coordinator extends DurableObject<Env> {
   /** Federated evaluation per version, gathered from each region's Directory (at most nine reads). */
   async #evaluations(task: TaskRecord): Promise<VersionEvaluation[]> {
     const regions = this.#open().meta.get<Region[]>("regions") ?? [];
-    const perRegion = await Promise.all(
-      regions.map((r) => directoryStub(this.env, task.id, r).evaluationTotals()),
+    const perDirectory = await Promise.all(
+      regions.flatMap((r) =>
+        directoryStubs(this.env, task.id, r, task.config.clusters.directoryShards).map((d) =>
+          d.evaluationTotals(),
+        ),
+      ),
     );
     const byVersion = new Map<
       number,
       { examples: number; lossSum: number; accuracySum: number; reports: number }
     >();
-    for (const rows of perRegion) {
+    for (const rows of perDirectory) {
       for (const row of rows) {
         const t = byVersion.get(row.version) ?? { examples: 0, lossSum: 0, accuracySum: 0, reports: 0 };
         t.examples += row.examples;

@@ -24,7 +24,7 @@ import { SeededRandom } from "../shared/codecs/random";
 import { FedgeError } from "../shared/errors";
 import type { Region } from "../shared/regions";
 import { attempt, type Result } from "../shared/result";
-import { innerLevels } from "./identities";
+import { innerLevels, treeNodesOver } from "./identities";
 import { Meta } from "./storage/meta";
 import { addColumn } from "./storage/schema";
 import { clusterStub, coordinatorStub, treeNodeStub } from "./stubs";
@@ -40,6 +40,9 @@ export interface DirectoryTask {
   fanIn: number;
   /** How long a cluster waits for its members before sealing (automatic sizing compares with it). */
   clusterWaitSeconds: number;
+  /** This directory's shard of the region, of `shards`: its clusters' indices are ≡ shard (mod shards). */
+  shard: number;
+  shards: number;
 }
 
 /** An uneven region is re-clustered within this long, whatever `reclusterSeconds` says. */
@@ -156,10 +159,8 @@ export class Directory extends DurableObject<Env> {
       let idx: number;
       let centroid: Vector;
       if (nearest === null || (mayOpen && nearest.d > OPEN_DISTANCE)) {
-        // The lowest free index: the tree is addressed by index (identities.ts).
-        const used = new Set(clusters.map((c) => c.idx));
-        idx = 0;
-        while (used.has(idx)) idx++;
+        // The lowest free index of this shard's: the tree is addressed by index (identities.ts).
+        idx = lowestFree(new Set(clusters.map((c) => c.idx)), t);
         centroid = v;
       } else {
         idx = nearest.idx;
@@ -253,7 +254,7 @@ export class Directory extends DurableObject<Env> {
   async #reportTree(t: DirectoryTask): Promise<void> {
     const levels = innerLevels(this.#indexSpan(), t.fanIn);
     if ((this.#meta.get<number>("treeLevels") ?? 0) === levels) return;
-    await coordinatorStub(this.env, t.task, t.coordinatorRegion).noteTreeLevels(t.region, levels);
+    await coordinatorStub(this.env, t.task, t.coordinatorRegion).noteTreeLevels(t.region, levels, t.shard);
     this.#meta.set("treeLevels", levels);
   }
 
@@ -328,12 +329,11 @@ export class Directory extends DurableObject<Env> {
       names.set(j, old);
       taken.add(old);
     }
-    // A new cluster takes the lowest free index, so the tree, addressed by index, can shrink.
+    // A new cluster takes the lowest free index of this shard's, so the tree, addressed by index, can shrink.
     const used = new Set(names.values());
-    let free = 0;
     for (let j = 0; j < centroids.length; j++) {
       if (names.has(j)) continue;
-      while (used.has(free)) free++;
+      const free = lowestFree(used, t);
       names.set(j, free);
       used.add(free);
     }
@@ -457,14 +457,8 @@ export class Directory extends DurableObject<Env> {
   }> {
     const t = this.#meta.get<DirectoryTask>("task");
     const span = this.#indexSpan();
-    const levels = t ? innerLevels(span, t.fanIn) : 0;
-    const nodes: ({ level: number; index: number } | null)[] = [];
-    for (let level = 1; level <= levels; level++) {
-      const count = Math.ceil(span / (t as DirectoryTask).fanIn ** level);
-      for (let index = 0; index < count; index++) nodes.push({ level, index });
-    }
-    nodes.push(null);
-    return { innerLevels: levels, span, nodes };
+    if (!t) return { innerLevels: 0, span, nodes: [null] };
+    return { innerLevels: innerLevels(span, t.fanIn), span, nodes: treeNodesOver(span, t.fanIn) };
   }
 
   #treeShape(): { innerLevels: number; maxFanIn: number } {
@@ -511,4 +505,32 @@ function regionMean(clusters: readonly { members: number; centroid: Vector }[]):
     { length: dims },
     (_, i) => known.reduce((s, c) => s + c.members * (c.centroid[i] ?? 0), 0) / total,
   );
+}
+
+/** The lowest index ≡ shard (mod shards) not in `used`. */
+function lowestFree(used: ReadonlySet<number>, t: { shard: number; shards: number }): number {
+  let idx = t.shard;
+  while (used.has(idx)) idx += t.shards;
+  return idx;
+}
+
+/** One region's shape from its shards'. */
+export function mergeShapes(shapes: readonly RegionShape[]): RegionShape {
+  const withClusters = shapes.filter((s) => s.clusters > 0);
+  const devices = shapes.reduce((n, s) => n + s.devices, 0);
+  return {
+    clusters: shapes.reduce((n, s) => n + s.clusters, 0),
+    devices,
+    maxClusterSize: Math.max(0, ...shapes.map((s) => s.maxClusterSize)),
+    minClusterSize: withClusters.length ? Math.min(...withClusters.map((s) => s.minClusterSize)) : 0,
+    reclusterings: shapes.reduce((n, s) => n + s.reclusterings, 0),
+    moved: shapes.reduce((n, s) => n + s.moved, 0),
+    innerLevels: Math.max(0, ...shapes.map((s) => s.innerLevels)),
+    maxFanIn: Math.max(0, ...shapes.map((s) => s.maxFanIn)),
+    // The shards' targets, weighted by their devices.
+    targetSize:
+      devices > 0
+        ? Math.round(shapes.reduce((n, s) => n + s.targetSize * s.devices, 0) / devices)
+        : Math.max(0, ...shapes.map((s) => s.targetSize)),
+  };
 }

@@ -11,6 +11,7 @@ import type { Region } from "../shared/regions";
 import { DEFAULT_REPUTATION_CONFIG } from "../shared/trust/index";
 import type { ClusterIdentity } from "./cluster-aggregator";
 import type { TrustPolicy } from "./cluster-trust";
+import type { DirectoryTask } from "./directory";
 import type { RegionIdentity } from "./region-aggregator";
 import type { SecurePolicy } from "./storage/secure-rounds";
 
@@ -48,11 +49,43 @@ export function regionIdentity(
   };
 }
 
+/** What a region's directory shard needs to know of the task (sent with every registration and re-clustering). */
+export function directoryTask(
+  task: string,
+  config: TaskConfig,
+  region: Region,
+  shard: number,
+): DirectoryTask {
+  return {
+    task,
+    region,
+    clusterSize: config.clusters.targetSize,
+    coordinatorRegion: config.placement.coordinatorRegion,
+    reclusterSeconds: config.clusters.reclusterSeconds,
+    fanIn: config.clusters.fanIn,
+    clusterWaitSeconds: tierWaits(config).clusterWaitMs / 1000,
+    shard,
+    shards: config.clusters.directoryShards,
+  };
+}
+
 /** The inner levels a region with `clusters` clusters needs: the least L with F^(L+1) ≥ clusters. */
 export function innerLevels(clusters: number, fanIn: number): number {
   let levels = 0;
   for (let capacity = fanIn; capacity < clusters; capacity *= fanIn) levels += 1;
   return levels;
+}
+
+/** The nodes of a tree over `span` cluster indices: each inner level's, bottom up, then the root (null). */
+export function treeNodesOver(span: number, fanIn: number): ({ level: number; index: number } | null)[] {
+  const nodes: ({ level: number; index: number } | null)[] = [];
+  const levels = innerLevels(span, fanIn);
+  for (let level = 1; level <= levels; level++) {
+    const count = Math.ceil(span / fanIn ** level);
+    for (let index = 0; index < count; index++) nodes.push({ level, index });
+  }
+  nodes.push(null);
+  return nodes;
 }
 
 export function clusterIdentity(

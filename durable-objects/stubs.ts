@@ -28,10 +28,20 @@ export function treeNodeStub(
   return ns.get(ns.idFromName(treeNodeName(id.task, id.region, id.node)), { locationHint: id.region });
 }
 
-export function directoryStub(env: Env, task: string, region: Region) {
+/** A region's directory shard (shard 0 is the region's first, named as before shards existed). */
+export function directoryStub(env: Env, task: string, region: Region, shard = 0) {
   const ns = env.DIRECTORY;
-  return ns.get(ns.idFromName(regionName(task, region)), { locationHint: region });
+  const name = shard === 0 ? regionName(task, region) : `${regionName(task, region)}/d${shard}`;
+  return ns.get(ns.idFromName(name), { locationHint: region });
 }
+
+/** Every directory shard of a region. */
+export function directoryStubs(env: Env, task: string, region: Region, shards: number) {
+  return Array.from({ length: shards }, (_, shard) => directoryStub(env, task, region, shard));
+}
+
+/** The shard that placed a device: its cluster index modulo the shards (each shard's indices are its residue class). */
+export const shardOf = (cluster: number, shards: number) => cluster % shards;
 
 export function coordinatorStub(env: Env, task: string, region?: Region) {
   const ns = env.COORDINATOR;

@@ -21,7 +21,10 @@ import {
 const BASE = "http://fedge.test";
 
 /** Registers with Cloudflare's measurement of the connection (`request.cf`), as a deployed edge sees it. */
-async function registerFrom(task: string, cf: { clientTcpRtt: number; latitude: string; longitude: string }) {
+async function registerFrom(
+  task: string,
+  cf: { clientTcpRtt: number; latitude: string; longitude: string; colo?: string },
+) {
   const res = await exports.default.fetch(
     new Request(`${BASE}/v1/tasks/${task}/devices`, {
       method: "POST",
@@ -172,5 +175,48 @@ describe("latency-based clustering", () => {
     // Sizes 10, 1, 1: the fullest holds 2.5× the mean, past the threshold for three clusters (2).
     expect(await alarmOf(directory)).toBeLessThanOrEqual(Date.now() + 30_000);
     expect([rebalanceThreshold(3), rebalanceThreshold(16), rebalanceThreshold(400)]).toEqual([2, 1.5, 1.25]);
+  });
+
+  it("spreads registration over directory shards by Cloudflare location, each placing devices in its own residue class of cluster indices", async () => {
+    const task = "clustering-shards";
+    const config = { model: flatModel(4), clusters: { targetSize: 5, directoryShards: 4 } };
+    expect((await createTask(task, config)).status).toBe(201);
+    const colos = ["CDG", "LHR", "FRA", "AMS", "MAD", "MXP", "ARN", "WAW"];
+    const placed: { cluster: number; colo: string; device: Device }[] = [];
+    for (let i = 0; i < 40; i++) {
+      const colo = colos[i % colos.length]!;
+      const device = await registerFrom(task, { ...NEAR, colo });
+      placed.push({ cluster: device.cluster, colo, device });
+    }
+    // One shard per location: a location's devices share a residue class.
+    for (const colo of colos) {
+      const residues = new Set(placed.filter((p) => p.colo === colo).map((p) => p.cluster % 4));
+      expect(residues.size).toBe(1);
+    }
+    const shards = new Set(placed.map((p) => p.cluster % 4));
+    expect(shards.size).toBeGreaterThan(1);
+    const shardCounts = await Promise.all(
+      [0, 1, 2, 3].map(async (s) => (await directoryStub(env, task, "weur", s).shape()).devices),
+    );
+    expect(shardCounts.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(shardCounts.filter((n) => n > 0).length).toBe(shards.size);
+    // A device's evaluation reaches its own shard.
+    const d = placed[1]!.device;
+    const evaluation = await api(`/v1/tasks/${task}/evaluations`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${d.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ version: 0, loss: 0.5, accuracy: 0.8, examples: 10 }),
+    });
+    expect(evaluation.status).toBe(202);
+    // The region's shape is its shards' together, and the count cannot change.
+    const tree = (await (
+      await api(`/v1/admin/tasks/${task}/regions/weur/recluster`, { method: "POST", headers: adminHeaders() })
+    ).json()) as { shape: { devices: number } };
+    expect(tree.shape.devices).toBe(40);
+    const changed = await createTask(task, { ...config, clusters: { targetSize: 5, directoryShards: 2 } });
+    expect(changed.status).toBe(409);
+    expect(((await changed.json()) as { error: { message: string } }).error.message).toMatch(
+      /clusters\.directoryShards cannot change/,
+    );
   });
 });

@@ -29,7 +29,13 @@ describe("task configuration", () => {
       aggregation: { mode: "sync", robust: { kind: "mean" } },
       staleness: { weight: { kind: "inverse-sqrt" }, maxStaleness: 10 },
       round: { targetUpdates: 100, deadlineSeconds: 600, minUpdates: 1, overSelection: null },
-      clusters: { targetSize: 10, inactiveAfterVersions: 1, reclusterSeconds: 600, fanIn: 32 },
+      clusters: {
+        targetSize: 10,
+        inactiveAfterVersions: 1,
+        reclusterSeconds: 600,
+        fanIn: 32,
+        directoryShards: 1,
+      },
       trust: {
         detect: false,
         minMsPerExample: 0,

@@ -188,6 +188,12 @@ const Clusters = z.strictObject({
    * region gains a level of inner aggregators (docs/architecture.md#the-aggregation-tree).
    */
   fanIn: z.int().min(2).max(1_000).default(32),
+  /**
+   * Directories per region: registration is spread over this many, by Cloudflare location,
+   * each placing devices in its own clusters (docs/architecture.md#clustering). Fixed once
+   * the task exists.
+   */
+  directoryShards: z.int().min(1).max(64).default(1),
 });
 
 /**
@@ -409,6 +415,7 @@ export const TaskConfigSchema = z
       inactiveAfterVersions: 1,
       reclusterSeconds: 600,
       fanIn: 32,
+      directoryShards: 1,
     }),
     trust: Trust.default({
       detect: false,
@@ -528,8 +535,8 @@ export async function layoutHash(layout: TensorLayout): Promise<string> {
 
 /**
  * What cannot change once a task exists: the model (its size, layout and initial
- * weights), where its coordinator lives, and whether it is differentially private or
- * aggregated securely.
+ * weights), where its coordinator lives, whether it is differentially private or
+ * aggregated securely, and how many directory shards each region has.
  * Returns the first difference, or null.
  */
 export function immutableChange(
@@ -546,6 +553,8 @@ export function immutableChange(
   if (before.privacy.dp.kind !== after.privacy.dp.kind) return "privacy.dp.kind";
   if (before.privacy.secureAggregation.kind !== after.privacy.secureAggregation.kind)
     return "privacy.secureAggregation.kind";
+  // A device's shard is its cluster index modulo the shards: another count would lose it.
+  if (before.clusters.directoryShards !== after.clusters.directoryShards) return "clusters.directoryShards";
   return null;
 }
 

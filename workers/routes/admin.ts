@@ -1,9 +1,11 @@
 /** PUT/GET /v1/admin/tasks/:task — create, reconfigure and inspect tasks. */
 import { Hono } from "hono";
+import { mergeShapes } from "../../durable-objects/directory";
+import { directoryTask, innerLevels, treeNodesOver } from "../../durable-objects/identities";
 import {
   clusterStub,
   coordinatorStub,
-  directoryStub,
+  directoryStubs,
   treeNodeName,
   treeNodeStub,
 } from "../../durable-objects/stubs";
@@ -20,7 +22,7 @@ import {
   type TaskViewBody,
 } from "../../shared/protocol/api";
 import { toHex } from "../../shared/protocol/frame";
-import { layoutHash, parseTaskConfig, tierWaits } from "../../shared/protocol/task-config";
+import { layoutHash, parseTaskConfig } from "../../shared/protocol/task-config";
 import { isRegion, REGIONS } from "../../shared/regions";
 import { unwrap } from "../../shared/result";
 import type { AppEnv } from "../app-env";
@@ -91,17 +93,13 @@ admin.post("/tasks/:task/regions/:region/recluster", async (c) => {
   const { task } = await loadTask(c.env, id, { fresh: true });
   const region = c.req.param("region");
   if (!isRegion(region)) throw new FedgeError("bad_request", `region must be one of ${REGIONS.join(", ")}`);
-  const directory = directoryStub(c.env, id, region);
-  const { moved } = await directory.recluster({
-    task: id,
-    region,
-    clusterSize: task.config.clusters.targetSize,
-    coordinatorRegion: task.config.placement.coordinatorRegion,
-    reclusterSeconds: task.config.clusters.reclusterSeconds,
-    fanIn: task.config.clusters.fanIn,
-    clusterWaitSeconds: tierWaits(task.config).clusterWaitMs / 1000,
-  });
-  return c.json({ region, movedNow: moved, shape: await directory.shape() } satisfies ReclusterResult);
+  // Each directory shard re-clusters its own devices.
+  const directories = directoryStubs(c.env, id, region, task.config.clusters.directoryShards);
+  let moved = 0;
+  for (const [shard, directory] of directories.entries())
+    moved += (await directory.recluster(directoryTask(id, task.config, region, shard))).moved;
+  const shape = mergeShapes(await Promise.all(directories.map((d) => d.shape())));
+  return c.json({ region, movedNow: moved, shape } satisfies ReclusterResult);
 });
 
 /** A region's aggregation tree: every node, with the children it heard from and the partials it merged. */
@@ -110,19 +108,25 @@ admin.get("/tasks/:task/regions/:region/tree", async (c) => {
   const { task } = await loadTask(c.env, id, { fresh: true });
   const region = c.req.param("region");
   if (!isRegion(region)) throw new FedgeError("bad_request", `region must be one of ${REGIONS.join(", ")}`);
-  const { innerLevels, span, nodes } = await directoryStub(c.env, id, region).treeNodes();
+  // The tree spans every shard's cluster indices.
+  const trees = await Promise.all(
+    directoryStubs(c.env, id, region, task.config.clusters.directoryShards).map((d) => d.treeNodes()),
+  );
+  const span = Math.max(...trees.map((t) => t.span));
+  const fanIn = task.config.clusters.fanIn;
+  const [levels, nodes] = [innerLevels(span, fanIn), treeNodesOver(span, fanIn)];
   const [received, coordinator] = await Promise.all([
     Promise.all(nodes.map((node) => treeNodeStub(c.env, { task: id, region, node }).received())),
     coordinatorStub(c.env, id).received(),
   ]);
   return c.json({
     region,
-    fanIn: task.config.clusters.fanIn,
-    innerLevels,
+    fanIn,
+    innerLevels: levels,
     clusters: span,
     nodes: nodes.map((node, i) => ({
       name: treeNodeName(id, region, node),
-      level: node?.level ?? innerLevels + 1,
+      level: node?.level ?? levels + 1,
       index: node?.index ?? 0,
       ...(received[i] as { children: number; partials: number }),
     })),

@@ -1,9 +1,9 @@
 /** Device registration and check-in. */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { CheckinDecision } from "../../durable-objects/cluster-aggregator";
-import { clusterIdentity } from "../../durable-objects/identities";
+import { clusterIdentity, directoryTask } from "../../durable-objects/identities";
 import type { Handover } from "../../durable-objects/storage/cluster-members";
-import { clusterStub, directoryStub } from "../../durable-objects/stubs";
+import { clusterStub, directoryStub, shardOf } from "../../durable-objects/stubs";
 import type { DeviceFeatures } from "../../shared/clustering/kmeans";
 import { SUPPORTED_CODECS } from "../../shared/codecs/ids";
 import { assignedCompression } from "../../shared/codecs/schedule";
@@ -17,7 +17,7 @@ import {
   RegisterRequestSchema,
   type Registration,
 } from "../../shared/protocol/api";
-import { type TaskConfig, tierWaits } from "../../shared/protocol/task-config";
+import type { TaskConfig } from "../../shared/protocol/task-config";
 import { unwrap } from "../../shared/result";
 import { limitRegistrations } from "../admission";
 import type { AppEnv } from "../app-env";
@@ -38,16 +38,9 @@ devices.post("/:task/devices", limitRegistrations, async (c) => {
   const view = await loadTask(c.env, taskId);
   const config = view.task.config;
   const region = requestRegion(c);
-  const registration = await directoryStub(c.env, taskId, region).register(
-    {
-      task: taskId,
-      region,
-      clusterSize: config.clusters.targetSize,
-      coordinatorRegion: config.placement.coordinatorRegion,
-      reclusterSeconds: config.clusters.reclusterSeconds,
-      fanIn: config.clusters.fanIn,
-      clusterWaitSeconds: tierWaits(config).clusterWaitMs / 1000,
-    },
+  const shard = directoryShard(c, config.clusters.directoryShards);
+  const registration = await directoryStub(c.env, taskId, region, shard).register(
+    directoryTask(taskId, config, region, shard),
     deviceFeatures(c.req.raw.cf, body.network),
   );
   const { token, expiresAt } = await issueDeviceToken(secret, {
@@ -180,7 +173,12 @@ devices.post("/:task/evaluations", requireDevice, async (c) => {
     Math.max(1, Math.floor(view.task.config.limits.maxSampleWeight)),
   );
   unwrap(
-    await directoryStub(c.env, device.task, device.region).recordEvaluation(device.sub, {
+    await directoryStub(
+      c.env,
+      device.task,
+      device.region,
+      shardOf(device.cluster, view.task.config.clusters.directoryShards),
+    ).recordEvaluation(device.sub, {
       ...report,
       examples,
     }),
@@ -225,4 +223,18 @@ function deviceFeatures(cf: unknown, network: NetworkStatus | undefined): Device
     longitude: number(props?.longitude),
     uplinkBytesPerSecond: network?.uplinkBytesPerSecond,
   };
+}
+
+/**
+ * The directory shard a registration goes to: one per Cloudflare location (`request.cf.colo`),
+ * so devices that share a location — neighbours on the network — share a shard's clusters;
+ * without a colo, by client address. FNV-1a, modulo the shards.
+ */
+function directoryShard(c: Context<AppEnv>, shards: number): number {
+  if (shards <= 1) return 0;
+  const colo = (c.req.raw.cf as { colo?: unknown } | undefined)?.colo;
+  const key = typeof colo === "string" && colo ? colo : (c.req.header("CF-Connecting-IP") ?? "");
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return hash % shards;
 }
