@@ -15,6 +15,14 @@ export function parseOptions<T extends ParseArgsConfig["options"]>(options: T, u
   }
 }
 
+/** A script's usage error: the message and its help on stderr, exit 2. */
+export function usageExit(script: string, help: string): Usage {
+  return (message) => {
+    console.error(`${script}: ${message}\n\n${help}`);
+    process.exit(2);
+  };
+}
+
 /** `--port`: an integer from 1 to 65535. */
 export function portOption(raw: string | undefined, usage: Usage): number {
   const port = Number(raw);

@@ -6,7 +6,7 @@
  * token), and the clusters are compared with random clusters of the same sizes. `--help`
  * lists the options.
  */
-import { intOption, parseOptions } from "./cli";
+import { intOption, parseOptions, usageExit } from "./cli";
 import { startLocalService } from "./local-service";
 import { cfFor, type Population, population, spread } from "./scenario/population";
 
@@ -26,10 +26,7 @@ in the same regions (the mean of 5 shuffles).
   --seed N         seeds the population and the shuffles (default 1)
   --json           print one JSON object as the last line`;
 
-function usage(message: string): never {
-  console.error(`scenario:clustering: ${message}\n\n${HELP}`);
-  process.exit(2);
-}
+const usage = usageExit("scenario:clustering", HELP);
 
 const opts = parseOptions(
   {

@@ -9,7 +9,7 @@
  */
 
 import { seededRandom } from "../sdk/spam/random";
-import { intOption, parseOptions } from "./cli";
+import { intOption, parseOptions, usageExit } from "./cli";
 import { FramePool } from "./loadtest/frames";
 import { countBar } from "./loadtest/progress";
 import { reconcile } from "./loadtest/reconcile";
@@ -36,10 +36,7 @@ versions. Prints a table; --json prints { runs: [...] } last.
   --seed N            seeds the population and the updates (default 1)
   --json              print one JSON object as the last line`;
 
-function usage(message: string): never {
-  console.error(`scenario:scale: ${message}\n\n${HELP}`);
-  process.exit(2);
-}
+const usage = usageExit("scenario:scale", HELP);
 
 const opts = parseOptions(
   {

@@ -15,28 +15,19 @@ import type { UpdateEncoder } from "../../sdk/core/encoder";
 import type { FetchLike } from "../../sdk/core/http";
 import type { LocalTrainer } from "../../sdk/core/trainer";
 import type { FedgeEvent } from "../../sdk/core/uploader";
-import type { Example } from "../../sdk/spam/features";
-import type { SpamModel } from "../../sdk/spam/model";
 import { seededRandom } from "../../sdk/spam/random";
 import { DEFAULT_TRAIN_OPTIONS, spamTrainer } from "../../sdk/spam/trainer";
 import type { TaskConfigInput } from "../../shared/protocol/task-config";
 import { type LocalService, startLocalService } from "../local-service";
 import { progress } from "./progress";
-import { simulationTask } from "./run";
+import { simulationTask, type TrainingSetup } from "./run";
 import { type BandwidthClass, DeviceClock, EventQueue, type LevelAssignment } from "./sim-clock";
 
 /** The task's compression, and (for the adaptive run) the server's controller. */
 export type SimCompression = NonNullable<TaskConfigInput["compression"]>;
 
-export interface SimRunOptions {
+export interface SimRunOptions extends TrainingSetup {
   label: string;
-  model: SpamModel;
-  shards: Example[][];
-  test: Example[];
-  seed: number;
-  targetVersions: number;
-  bufferSize: number;
-  maxStaleness: number;
   compression: SimCompression;
   encoder: () => UpdateEncoder;
   classes: readonly BandwidthClass[];

@@ -8,12 +8,11 @@
 import { writeFileSync } from "node:fs";
 import { denseF32Encoder } from "../../sdk/core/encoder";
 import { errorFeedbackEncoder } from "../../sdk/core/error-feedback-encoder";
-import type { Example } from "../../sdk/spam/features";
-import type { SpamModel } from "../../sdk/spam/model";
 import { seededRandom } from "../../sdk/spam/random";
 import type { Usage } from "../cli";
 import { runSimulated, type SimRunOptions, type SimRunResult, TaskRefused } from "./bandwidth-run";
 import { plotBandwidthSvg } from "./plot";
+import type { TrainingSetup } from "./run";
 import { assignClasses, MIXED_CLASSES, timeToTarget } from "./sim-clock";
 
 export type Level = { density: number; bits: 32 | 16 | 8 | 4 };
@@ -65,14 +64,7 @@ export function parseLevels(raw: string, usage: Usage): Level[] {
   return levels;
 }
 
-export interface BandwidthModeOptions {
-  model: SpamModel;
-  shards: Example[][];
-  test: Example[];
-  seed: number;
-  targetVersions: number;
-  bufferSize: number;
-  maxStaleness: number;
+export interface BandwidthModeOptions extends TrainingSetup {
   levels: Level[];
   computeSeconds: number;
   pollSeconds: number | null;

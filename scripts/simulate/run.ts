@@ -22,8 +22,8 @@ import { createDevices, deviceFetch, drain, type FleetOptions, type Traffic, tic
 import type { PlotPoint } from "./plot";
 import { progress } from "./progress";
 
-export interface RunOptions {
-  label: string;
+/** What every simulation run trains with: the model, the shards and test set, and the task's FedBuff settings. */
+export interface TrainingSetup {
   model: SpamModel;
   shards: Example[][];
   test: Example[];
@@ -31,6 +31,10 @@ export interface RunOptions {
   targetVersions: number;
   bufferSize: number;
   maxStaleness: number;
+}
+
+export interface RunOptions extends TrainingSetup {
+  label: string;
   pOffline: number;
   compression: { density: number; bits: 32 | 16 | 8 | 4 };
   encoder: () => UpdateEncoder;
