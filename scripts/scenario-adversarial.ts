@@ -192,6 +192,8 @@ for (const scenario of SCENARIOS) {
       trust: scenario.defended ? TRUST : { ...TRUST, detect: false },
       clusters: { targetSize: CLUSTER_SIZE },
     }),
+    // An attacker reports a charging battery: it is never told to wait, so it attacks every round it can.
+    ignoresBattery: (i) => scenarioRoles[i] !== "honest",
     trainer: (i, honest) => {
       const role = scenarioRoles[i]!;
       if (role === "honest") return honest;

@@ -43,6 +43,8 @@ export interface RunOptions extends TrainingSetup {
   taskConfig?: (config: TaskConfigInput) => TaskConfigInput;
   /** What device i trains with; default `honest`, the spam trainer on its shard. */
   trainer?: (device: number, honest: Trainer) => LocalTrainer;
+  /** Devices whose battery the fleet does not model (an attacker reports whatever lets it train). */
+  ignoresBattery?: (device: number) => boolean;
   /** Runs after training, before the service is disposed: e.g. to read the admin views. */
   inspect?: (service: LocalService, registrations: readonly Registration[]) => Promise<void>;
   /** Where the service's deploy build goes (default local-service.ts's). */
@@ -152,7 +154,7 @@ async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
         fetch: deviceFetch(d, service, traffic, fleetOptions),
         clock: instant,
         random: seededRandom(o.seed * 7919 + i),
-        battery: async () => ({ ...d.battery }),
+        battery: async () => (o.ignoresBattery?.(i) ? { level: 1, charging: true } : { ...d.battery }),
         network: async () => ({ type: d.uplink > 500_000 ? "wifi" : "cellular" }),
         encoder: o.encoder(),
         training: DEFAULT_TRAIN_OPTIONS[o.model.kind],
