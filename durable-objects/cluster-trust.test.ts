@@ -231,4 +231,33 @@ describe("the cluster's detectors and the global model", () => {
     expect(near(second)[0]!.verdict.reason).toMatch(/device s1/);
     expect(near(other)).toEqual([]);
   });
+
+  it("compares histories (FoolsGold) only from a device's fifth update: two honest first steps that agree are spared, a pair that keeps agreeing is not", async () => {
+    const trust = new ClusterTrust();
+    // a and b agree closely (cosine ≈ 0.94 per update: not near duplicates); c and d loosely.
+    const [close, loose] = [seeded(60), seeded(90)];
+    const near = (base: Float32Array, spread: number, seed: number) =>
+      base.map((x, j) => x + spread * seeded(seed)[j]!);
+    const similar = (version: number) =>
+      trust
+        .judge(
+          [
+            { ...input("a", near(close, 0.25, 61 + version), version), id: `a:${version}` },
+            { ...input("b", near(close, 0.25, 71 + version), version), id: `b:${version}` },
+            { ...input("c", near(loose, 0.6, 81 + version), version), id: `c:${version}` },
+            { ...input("d", near(loose, 0.6, 91 + version), version), id: `d:${version}` },
+          ],
+          DIM,
+          policy,
+          new Map(),
+          [1, 1, 1, 1],
+          0,
+        )
+        .detections.filter((d) => d.verdict.kind === "similar-history")
+        .map((d) => d.device);
+    // Versions 1–4: too little history to tell a Sybil pair from two devices with alike data.
+    for (const v of [1, 2, 3, 4]) expect(similar(v)).toEqual([]);
+    // Version 5: five agreeing updates each; c and d agree less than a Sybil pair would.
+    expect(similar(5).sort()).toEqual(["a", "b"]);
+  });
 });
