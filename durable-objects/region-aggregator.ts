@@ -43,7 +43,7 @@ export class RegionAggregator extends TierAggregator<RegionIdentity> {
       fill_sum REAL NOT NULL, fill_count INTEGER NOT NULL, wait_sum REAL NOT NULL, wait_count INTEGER NOT NULL)`);
   }
 
-  /** Merges a cluster's batch once; `setup` is this region's identity, as the cluster knows it from the task. */
+  /** Merges a child's batch (a cluster's, or an inner node's) once; `setup` is this node's identity, as the child knows it from the task. */
   async ingestPartial(envelope: PartialEnvelope, setup: RegionIdentity): Promise<Result<PartialAck>> {
     return attempt(async () => {
       const id = this.configure(setup);
