@@ -429,6 +429,7 @@ export class Directory extends DurableObject<Env> {
   }
 
   async shape(): Promise<RegionShape> {
+    const t = this.#meta.get<DirectoryTask>("task");
     const [row] = this.ctx.storage.sql
       .exec<{ clusters: number; devices: number | null; biggest: number | null; smallest: number | null }>(
         "SELECT COUNT(*) AS clusters, SUM(members) AS devices, MAX(members) AS biggest, MIN(members) AS smallest FROM clusters WHERE members > 0",
@@ -441,11 +442,8 @@ export class Directory extends DurableObject<Env> {
       minClusterSize: row?.smallest ?? 0,
       reclusterings: this.#meta.get<number>("reclusterings") ?? 0,
       moved: this.#meta.get<number>("moved") ?? 0,
-      ...this.#treeShape(),
-      targetSize: (() => {
-        const t = this.#meta.get<DirectoryTask>("task");
-        return t ? this.#target(t) : 0;
-      })(),
+      ...this.#treeShape(t),
+      targetSize: t ? this.#target(t) : 0,
     };
   }
 
@@ -461,26 +459,11 @@ export class Directory extends DurableObject<Env> {
     return { innerLevels: innerLevels(span, t.fanIn), span, nodes: treeNodesOver(span, t.fanIn) };
   }
 
-  #treeShape(): { innerLevels: number; maxFanIn: number } {
-    const t = this.#meta.get<DirectoryTask>("task");
+  #treeShape(t: DirectoryTask | undefined): { innerLevels: number; maxFanIn: number } {
     const span = this.#indexSpan();
     if (!t || span === 0) return { innerLevels: 0, maxFanIn: 0 };
     // Node (1, 0) — or the root, without inner levels — has the most children: min(span, F).
     return { innerLevels: innerLevels(span, t.fanIn), maxFanIn: Math.min(span, t.fanIn) };
-  }
-
-  /** Every device's cluster and feature vector, for the clustering scenario and tests (admin only). */
-  async placements(): Promise<{ device: string; cluster: number; features: Vector | null }[]> {
-    return this.ctx.storage.sql
-      .exec<{ id: string; cluster: number; features: string | null }>(
-        "SELECT id, cluster, features FROM devices ORDER BY id",
-      )
-      .toArray()
-      .map((d) => ({
-        device: d.id,
-        cluster: d.cluster,
-        features: d.features ? (JSON.parse(d.features) as Vector) : null,
-      }));
   }
 
   /** Per version: Σ examples, Σ loss·examples, Σ accuracy·examples and the number of reports. */

@@ -17,7 +17,7 @@ import { calibrateNoise } from "../shared/privacy/central-dp";
 import { intOption, parseOptions } from "./cli";
 import { BANDWIDTH_HELP, bandwidthMode, DEFAULT_LEVELS, parseLevels } from "./simulate/bandwidth";
 import { plotSvg } from "./simulate/plot";
-import { type RunResult, runFederated } from "./simulate/run";
+import { type RunResult, runFederated, type TrainingSetup } from "./simulate/run";
 import { runSecure } from "./simulate/secure";
 
 const HELP = `usage: npm run simulate [-- options]
@@ -187,15 +187,20 @@ const baseline = centralizedBaseline(messages, { model, seed });
 const centralizedAccuracy = baseline.epochs.at(-1)?.accuracy ?? 0;
 say(`centralized ${model.kind} on the same split, trained the same way: ${percent(centralizedAccuracy)}`);
 
+// What every run trains with.
+const setup: TrainingSetup = {
+  model,
+  shards,
+  test,
+  seed,
+  targetVersions: int("versions", 1),
+  bufferSize: int("buffer", 1),
+  maxStaleness: int("max-staleness", 0),
+};
+
 if (opts.bandwidth !== undefined) {
   await bandwidthMode({
-    model,
-    shards,
-    test,
-    seed,
-    targetVersions: int("versions", 1),
-    bufferSize: int("buffer", 1),
-    maxStaleness: int("max-staleness", 0),
+    ...setup,
     levels,
     computeSeconds,
     pollSeconds,
@@ -209,17 +214,7 @@ if (opts.bandwidth !== undefined) {
   process.exit(0);
 }
 
-const common = {
-  model,
-  shards,
-  test,
-  seed,
-  targetVersions: int("versions", 1),
-  bufferSize: int("buffer", 1),
-  maxStaleness: int("max-staleness", 0),
-  pOffline,
-  say,
-};
+const common = { ...setup, pOffline, say };
 const compressedRun = {
   label: `compressed: top-${100 * density}% at ${bits} bits, error feedback`,
   compression: { density, bits: bits as 32 | 16 | 8 | 4 },
