@@ -11,10 +11,13 @@ import {
   type Device,
   flatModel,
   freezeTime,
+  maxAbsDiff,
   registerOnly,
   seededVector,
   upload,
   waitForVersion,
+  weightedAverageStep,
+  weights,
 } from "./helpers";
 
 const TASK = "growing-tree";
@@ -84,8 +87,20 @@ describe("the aggregation tree", () => {
     expect((await childrenOf(null)).map((r) => r.child)).toEqual(
       expect.arrayContaining([`${TASK}/weur/1.0`, `${TASK}/weur/1.1`]),
     );
-    // Five updates acknowledged, five counted.
+    // Five updates acknowledged, five counted; and the sums exact across the re-parenting.
     expect(view.totals.published + view.totals.coordinator).toBe(5);
+    expect(view.versions.map((v) => [v.version, v.updates]).sort()).toEqual([
+      [1, 2],
+      [2, 3],
+    ]);
+    const [w0, w1, w2] = [await weights(TASK, 0), await weights(TASK, 1), await weights(TASK, 2)];
+    const step = (from: Float32Array, seeds: number[]) =>
+      weightedAverageStep(
+        from,
+        seeds.map((seed) => ({ values: seededVector(seed, 4), n: 1 })),
+      );
+    expect(maxAbsDiff(w1, step(w0, [1, 2]))).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(w2, step(w1, [10, 11, 12]))).toBeLessThanOrEqual(1e-6);
     // The admin's view of the tree, node by node.
     const tree = (await (
       await api(`/v1/admin/tasks/${TASK}/regions/weur/tree`, { headers: adminHeaders() })
