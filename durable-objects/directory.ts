@@ -329,7 +329,11 @@ export class Directory extends DurableObject<Env> {
       names.set(j, old);
       taken.add(old);
     }
-    // A new cluster takes the lowest free index of this shard's, so the tree, addressed by index, can shrink.
+    // An old index past what k clusters need would keep a tree level the region no longer
+    // needs: that cluster gives its index up. A new cluster takes the lowest free index of
+    // this shard's, so the tree, addressed by index, shrinks as the region empties.
+    const capacity = t.fanIn ** (innerLevels(centroids.length * t.shards, t.fanIn) + 1);
+    for (const [j, name] of names) if (name >= capacity) names.delete(j);
     const used = new Set(names.values());
     for (let j = 0; j < centroids.length; j++) {
       if (names.has(j)) continue;

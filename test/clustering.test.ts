@@ -219,4 +219,32 @@ describe("latency-based clustering", () => {
       /clusters\.directoryShards cannot change/,
     );
   });
+
+  it("loses a tree level when re-clustering merges clusters: three far-apart clusters under fan-in 2 become two", async () => {
+    const task = "clustering-shrink";
+    const config = { model: flatModel(4), clusters: { targetSize: 2, fanIn: 2, reclusterSeconds: 0 } };
+    expect((await createTask(task, config)).status).toBe(201);
+    // Three devices far from each other: a cluster each (one spare allowed), so three clusters.
+    await registerFrom(task, NEAR);
+    await registerFrom(task, FAR);
+    await registerFrom(task, { clientTcpRtt: 900, latitude: "-33.87", longitude: "151.21" });
+    const tree = async () =>
+      (
+        (await (await api(`/v1/tasks/${task}/status`, { headers: adminHeaders() })).json()) as {
+          tree: { depth: number; regions: { weur: { clusters: number; innerLevels: number } } };
+        }
+      ).tree;
+    expect(await tree()).toMatchObject({ depth: 4, regions: { weur: { clusters: 3, innerLevels: 1 } } });
+    // k = ⌈3 / 2⌉ = 2: the new clusters take the lowest indices, the span falls to 2 ≤ F.
+    const res = await api(`/v1/admin/tasks/${task}/regions/weur/recluster`, {
+      method: "POST",
+      headers: adminHeaders(),
+    });
+    expect(res.status).toBe(200);
+    expect(await tree()).toMatchObject({ depth: 3, regions: { weur: { clusters: 2, innerLevels: 0 } } });
+    const view = (await (await api(`/v1/admin/tasks/${task}`, { headers: adminHeaders() })).json()) as {
+      tree: Record<string, number>;
+    };
+    expect(view.tree).toEqual({ weur: 0 });
+  });
 });
