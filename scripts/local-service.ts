@@ -73,7 +73,6 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
         {
           ...workerOptions,
           name: "fedge",
-          ...(options.inspector ? { unsafeInspectorProxy: true } : {}),
           modulesRoot: outdir,
           // The entry module first: workerd takes the first module as the main one.
           modules: [...modules, ...readdirSync(outdir).filter((file) => file.endsWith(".wasm"))].map(
@@ -98,8 +97,12 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
   return {
     url,
     adminToken,
-    // The inspector proxy serves each worker at /<name>; its Durable Objects share the isolate.
-    inspectorUrl: options.inspector ? new URL("fedge", await mf.getInspectorURL()).href : undefined,
+    // workerd's own inspector serves each worker at /core:user:<name>; its Durable Objects
+    // share the isolate. (Miniflare's proxy in front of it forwards a client's first command
+    // before its own connection to workerd is open, and throws.)
+    inspectorUrl: options.inspector
+      ? new URL("./core:user:fedge", await mf.getInspectorURL()).href
+      : undefined,
     fetch: async (path, init) => {
       const res = await mf.dispatchFetch(`http://fedge.local${path}`, init as never);
       return res as unknown as Response;

@@ -1,7 +1,7 @@
 /**
  * `npm run loadtest -- --profile`: the summary counts samples (a long wait outside the
  * isolate does not make the function after it hot), and a profile of fedge's isolate is
- * taken through workerd's inspector (Miniflare's proxy admits the client) with frames
+ * taken through workerd's own inspector with frames
  * from the built bundle in it.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -59,7 +59,7 @@ describe("a profile of fedge in workerd", () => {
   it("samples the Worker's own code while it serves requests", async () => {
     const service = await startLocalService({ outdir: join(dir, "build"), inspector: true });
     try {
-      expect(service.inspectorUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/fedge$/);
+      expect(service.inspectorUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/core:user:fedge$/);
       const profile = await startProfile(service.inspectorUrl as string);
       for (let i = 0; i < 50; i++) {
         const res = await service.fetch("/v1/openapi.json");

@@ -1,6 +1,6 @@
 /**
  * `--profile`: a CPU profile of fedge's isolate (its Worker and every Durable Object)
- * during the first saturation phase, taken through workerd's inspector with the Chrome
+ * during the first saturation phase, taken through workerd's own inspector with the Chrome
  * DevTools Protocol's Profiler domain. The profile is written as a `.cpuprofile` (open it
  * in Chrome DevTools or speedscope); the functions with the most self time are returned
  * for the table.
@@ -105,9 +105,7 @@ interface Cdp {
 
 /** A minimal DevTools Protocol client over Node's WebSocket (undici): commands and their replies. */
 async function connect(url: string): Promise<Cdp> {
-  // Miniflare's inspector proxy admits DevTools clients by their Origin (undici's own init).
-  const init = { headers: { origin: "http://localhost" } } as unknown as string[];
-  const ws = new WebSocket(url, init);
+  const ws = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener("open", () => resolve(), { once: true });
     ws.addEventListener("error", () => reject(new Error(`could not connect to the inspector at ${url}`)), {
