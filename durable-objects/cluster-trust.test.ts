@@ -260,4 +260,31 @@ describe("the cluster's detectors and the global model", () => {
     // Version 5: five agreeing updates each; c and d agree less than a Sybil pair would.
     expect(similar(5).sort()).toEqual(["a", "b"]);
   });
+
+  it("does not take a device with two updates in one batch for its own Sybil twin (FoolsGold compares each history once)", async () => {
+    const trust = new ClusterTrust();
+    // Three devices that share a direction but not their data (cosine ≈ 0.6 between any
+    // two updates or histories); a's fifth and sixth updates land in one batch.
+    const common = seeded(500);
+    const update = (device: number, version: number) =>
+      common.map((x, j) => x + 0.8 * seeded(600 + device)[j]! + 0.3 * seeded(1_000 * device + version)[j]!);
+    const batch = (versions: Record<string, number[]>) =>
+      Object.entries(versions).flatMap(([device, vs], d) =>
+        vs.map((v) => ({ ...input(device, update(d, v), v), id: `${device}:${v}` })),
+      );
+    const judge = (inputs: BatchInput[]) =>
+      trust
+        .judge(
+          inputs,
+          DIM,
+          policy,
+          new Map(),
+          inputs.map((i) => i.norm),
+          0,
+        )
+        .detections.map((d) => `${d.device}: ${d.verdict.reason}`);
+    for (const v of [1, 2, 3, 4]) expect(judge(batch({ a: [v], b: [v], c: [v] }))).toEqual([]);
+
+    expect(judge(batch({ a: [5, 6], b: [5], c: [5] }))).toEqual([]);
+  });
 });

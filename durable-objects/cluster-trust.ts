@@ -304,11 +304,17 @@ export class ClusterTrust {
     // A short history is little more than its updates: honest devices' first steps from the
     // same model can agree that closely (the scenario's seed 3 flagged 6 of 80 honest devices
     // so), and the per-version duplicate tests judge single updates.
-    const clean = inputs.flatMap((input, k) =>
-      verdicts[k]!.length === 0 && (this.#historyLengths.get(input.device) ?? 0) >= MIN_HISTORY
-        ? [input.device]
-        : [],
-    );
+    // Each device once: a device with two updates in the batch (two versions) has one
+    // history, and compared with itself it would be its own Sybil twin.
+    const clean = [
+      ...new Set(
+        inputs.flatMap((input, k) =>
+          verdicts[k]!.length === 0 && (this.#historyLengths.get(input.device) ?? 0) >= MIN_HISTORY
+            ? [input.device]
+            : [],
+        ),
+      ),
+    ];
     if (clean.length >= 3) {
       const gold = foolsGold(
         clean.map((deviceId) => ({ deviceId, history: this.#histories.get(deviceId)! })),
