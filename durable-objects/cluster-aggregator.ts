@@ -28,6 +28,7 @@ import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { ClusterMembers, type Handover } from "./storage/cluster-members";
 import { readWeights } from "./storage/model-store";
+import { ensureTable } from "./storage/schema";
 import { roundName, type SecurePolicy, SecureRounds, type SecureRoundView } from "./storage/secure-rounds";
 import { clusterName, treeNodeStub } from "./stubs";
 import { weightsKey } from "./task-types";
@@ -164,11 +165,29 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     super(ctx, env);
     const sql = ctx.storage.sql;
     this.#rounds = new SecureRounds(sql, new BlobStore(sql));
-    sql.exec("CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL)");
+    // Keyed tables WITHOUT ROWID, and no AUTOINCREMENT: an upload writes one B-tree page per
+    // table, not also a rowid index's page and sqlite_sequence's (docs/benchmarks.md).
+    ensureTable(
+      sql,
+      "receipts",
+      "CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID",
+      (definition) => definition.includes("WITHOUT ROWID"),
+    );
     this.#members = new ClusterMembers(sql);
     this.#compression = new ClusterCompression(sql, this.meta);
-    sql.exec("CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL)");
-    sql.exec("CREATE TABLE IF NOT EXISTS norms (id INTEGER PRIMARY KEY AUTOINCREMENT, norm REAL NOT NULL)");
+    ensureTable(
+      sql,
+      "input_factors",
+      "CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL) WITHOUT ROWID",
+      (definition) => definition.includes("WITHOUT ROWID"),
+    );
+    // New ids follow the largest kept (the window keeps it), so norms stay in order without AUTOINCREMENT.
+    ensureTable(
+      sql,
+      "norms",
+      "CREATE TABLE IF NOT EXISTS norms (id INTEGER PRIMARY KEY, norm REAL NOT NULL)",
+      (definition) => !definition.includes("AUTOINCREMENT"),
+    );
   }
 
   /**

@@ -21,7 +21,7 @@ import { emptyMetrics, type MetricSet } from "../../shared/metrics/metric-set";
 import type { CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
 import { type BlobStore, CHUNK_BYTES } from "./blob-store";
-import { addColumn } from "./schema";
+import { addColumn, ensureTable } from "./schema";
 
 export interface LogInput {
   /** Idempotency key, unique within this aggregator. */
@@ -149,14 +149,21 @@ export class AggregationLog {
     this.#blobs = blobs;
     this.#backend = backend;
     this.#dim = dim;
-    sql.exec(`CREATE TABLE IF NOT EXISTS log_inputs (
-      seqno INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
+    // One B-tree: no AUTOINCREMENT (a new seqno follows the largest row, so ORDER BY seqno is
+    // arrival order) and no index on id (an input is logged once: the cluster's receipts
+    // and a tier's log_received see to it), so an input writes one page, not three. A log
+    // created with either is rebuilt; one from before device counts gets the column.
+    ensureTable(
+      sql,
+      "log_inputs",
+      `CREATE TABLE IF NOT EXISTS log_inputs (
+      seqno INTEGER PRIMARY KEY,
+      id TEXT NOT NULL, source TEXT NOT NULL, codec INTEGER NOT NULL,
       scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
       batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB,
-      devices TEXT)`);
-    // A log written before device counts were kept: its inputs have none.
-    addColumn(sql, "log_inputs", "devices", "TEXT");
+      devices TEXT)`,
+      (definition) => !definition.includes("AUTOINCREMENT") && !definition.includes("UNIQUE"),
+    );
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);

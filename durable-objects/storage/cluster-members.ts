@@ -5,6 +5,7 @@
  * (durable-objects/cluster-aggregator.ts) read and write through this.
  */
 import type { ReputationState } from "../../shared/trust/index";
+import { ensureTable } from "./schema";
 
 export type MemberRow = {
   device: string;
@@ -40,9 +41,15 @@ export class ClusterMembers {
       device TEXT PRIMARY KEY, joined_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
       active_version INTEGER, battery TEXT, network TEXT, reputation TEXT, quarantined_until INTEGER,
       detections INTEGER NOT NULL DEFAULT 0, last_detection TEXT)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS assignments (
+    // WITHOUT ROWID: a check-in's assignment is one B-tree page written, not also an index's.
+    ensureTable(
+      sql,
+      "assignments",
+      `CREATE TABLE IF NOT EXISTS assignments (
       device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
-      PRIMARY KEY (version, device))`);
+      PRIMARY KEY (version, device)) WITHOUT ROWID`,
+      (definition) => definition.includes("WITHOUT ROWID"),
+    );
     sql.exec("CREATE TABLE IF NOT EXISTS moves (device TEXT PRIMARY KEY, cluster INTEGER NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS queue (version INTEGER NOT NULL, device TEXT NOT NULL, queued_at INTEGER NOT NULL,
       PRIMARY KEY (version, device))`);

@@ -5,3 +5,42 @@ export function addColumn(sql: SqlStorage, table: string, column: string, type: 
   const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table).toArray();
   if (!columns.some((c) => c.name === column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }
+
+/**
+ * Creates `table` with `create` (its `CREATE TABLE IF NOT EXISTS` statement), or rebuilds a
+ * table created with an older definition — one `current` rejects — keeping its rows in the
+ * columns both definitions have. For changes ALTER TABLE cannot make: a key, a constraint,
+ * WITHOUT ROWID. Call where the schema is set up (in the constructor, one implicit
+ * transaction with the rest of it).
+ */
+export function ensureTable(
+  sql: SqlStorage,
+  table: string,
+  create: string,
+  current: (definition: string) => boolean,
+): void {
+  const [stored] = sql
+    .exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", table)
+    .toArray();
+  if (stored && current(stored.sql)) return;
+  if (!stored) {
+    sql.exec(create);
+    return;
+  }
+  const old = `${table}__old`;
+  const before = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table).toArray();
+  sql.exec(`ALTER TABLE ${table} RENAME TO ${old}`);
+  sql.exec(create);
+  const after = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table)
+      .toArray()
+      .map((c) => c.name),
+  );
+  const columns = before
+    .map((c) => c.name)
+    .filter((c) => after.has(c))
+    .join(", ");
+  sql.exec(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${old}`);
+  sql.exec(`DROP TABLE ${old}`);
+}
