@@ -660,14 +660,14 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const inputs: BatchInput[] = this.log(id)
       .inputs(batch.seq)
       .map((input) => ({ ...input, device: input.source, version: -1, elapsedMs: null }));
+    const sql = this.ctx.storage.sql;
     const factors = new Map(
-      this.ctx.storage.sql
-        .exec<{ id: string; factor: number }>(
-          `SELECT f.id, f.factor FROM input_factors f JOIN log_inputs l ON l.id = f.id WHERE l.batch = ?`,
-          batch.seq,
-        )
-        .toArray()
-        .map((r) => [r.id, r.factor]),
+      inputs.flatMap((input) =>
+        sql
+          .exec<{ factor: number }>("SELECT factor FROM input_factors WHERE id = ?", input.id)
+          .toArray()
+          .map((r) => [input.id, r.factor] as const),
+      ),
     );
     let robust = id.trust.robust;
     let result: { sum: Float32Array; weight: number } | null;

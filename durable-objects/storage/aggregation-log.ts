@@ -21,7 +21,7 @@ import { emptyMetrics, type MetricSet } from "../../shared/metrics/metric-set";
 import type { CodecId } from "../../shared/protocol/frame";
 import type { PartialEnvelope } from "../partial";
 import { type BlobStore, CHUNK_BYTES } from "./blob-store";
-import { addColumn, ensureTable } from "./schema";
+import { addColumn, ensureTable, hasColumn } from "./schema";
 
 export interface LogInput {
   /** Idempotency key, unique within this aggregator. */
@@ -138,6 +138,8 @@ export class AggregationLog {
         nextAttemptAt: number;
         metrics: MetricSet;
         route: string | null;
+        /** The batch's inputs are the rows with seqno ≤ upto (older batches' rows are gone). */
+        upto: number;
       })
     | null = null;
   #openSince: number | null = null;
@@ -149,10 +151,24 @@ export class AggregationLog {
     this.#blobs = blobs;
     this.#backend = backend;
     this.#dim = dim;
-    // One B-tree: no AUTOINCREMENT (a new seqno follows the largest row, so ORDER BY seqno is
-    // arrival order) and no index on id (an input is logged once: the cluster's receipts
-    // and a tier's log_received see to it), so an input writes one page, not three. A log
-    // created with either is rebuilt; one from before device counts gets the column.
+    // A sealed batch is a range of seqnos (log_batches.upto), so sealing writes no input
+    // row. A log from before had each input marked with its batch: a batch sealed then
+    // gets its range from its inputs, before they are rebuilt without the mark.
+    sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
+      seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
+      metrics TEXT NOT NULL DEFAULT '{"counters":{},"histograms":{}}', route TEXT, upto INTEGER NOT NULL DEFAULT 0)`);
+    addColumn(sql, "log_batches", "route", "TEXT");
+    if (!hasColumn(sql, "log_batches", "upto")) {
+      sql.exec("ALTER TABLE log_batches ADD COLUMN upto INTEGER NOT NULL DEFAULT 0");
+      sql.exec(
+        "UPDATE log_batches SET upto = COALESCE((SELECT MAX(seqno) FROM log_inputs WHERE batch = log_batches.seq), 0)",
+      );
+    }
+    // One B-tree, each row written once and deleted once: no AUTOINCREMENT (a new seqno
+    // follows the largest row, so ORDER BY seqno is arrival order), no index on id (an input
+    // is logged once: the cluster's receipts and a tier's log_received see to it), no batch
+    // mark. A log created with any of them is rebuilt (and one from before device counts
+    // gets the column).
     ensureTable(
       sql,
       "log_inputs",
@@ -160,17 +176,12 @@ export class AggregationLog {
       seqno INTEGER PRIMARY KEY,
       id TEXT NOT NULL, source TEXT NOT NULL, codec INTEGER NOT NULL,
       scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
-      batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB,
-      devices TEXT)`,
-      (definition) => !definition.includes("AUTOINCREMENT") && !definition.includes("UNIQUE"),
+      received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB, devices TEXT)`,
+      (definition) => !/AUTOINCREMENT|UNIQUE|batch INTEGER/.test(definition),
     );
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);
-    sql.exec(`CREATE TABLE IF NOT EXISTS log_batches (
-      seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
-      metrics TEXT NOT NULL DEFAULT '{"counters":{},"histograms":{}}')`);
-    addColumn(sql, "log_batches", "route", "TEXT");
     sql.exec("CREATE TABLE IF NOT EXISTS log_received (child TEXT PRIMARY KEY, last_seq INTEGER NOT NULL)");
     // Partials merged from the child, for the tree's admin view (counted from when the column was added).
     addColumn(sql, "log_received", "merged", "INTEGER NOT NULL DEFAULT 0");
@@ -246,7 +257,7 @@ export class AggregationLog {
     // A payload that fits a row is stored in it: one row written, and one deleted, per input.
     const inline = input.payload.byteLength <= CHUNK_BYTES;
     this.#sql.exec(
-      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload, devices) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, received_at, first_at, payload, devices) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       input.id,
       input.source,
       input.codec,
@@ -327,15 +338,16 @@ export class AggregationLog {
       const seq = this.#nextSeq();
       const sealed = metrics(this);
       const to = route();
-      this.#sql.exec("UPDATE log_inputs SET batch = ? WHERE batch IS NULL", seq);
+      const upto = this.#sql.exec<{ upto: number }>("SELECT MAX(seqno) AS upto FROM log_inputs").one().upto;
       this.#sql.exec(
-        "INSERT INTO log_batches (seq, metrics, route) VALUES (?, ?, ?)",
+        "INSERT INTO log_batches (seq, metrics, route, upto) VALUES (?, ?, ?, ?)",
         seq,
         JSON.stringify(sealed),
         to,
+        upto,
       );
       this.#sql.exec("UPDATE log_state SET next_seq = ?", seq + 1);
-      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed, route: to };
+      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed, route: to, upto };
       this.#open = this.#running();
       this.#openSince = null;
     }
@@ -371,8 +383,8 @@ export class AggregationLog {
         payload: ArrayBuffer | null;
       }>(
         `SELECT id, source, codec, scale, weight, count, norm, received_at, payload FROM log_inputs
-         WHERE batch IS ? ORDER BY seqno`,
-        batch,
+         WHERE seqno > ? AND seqno <= ? ORDER BY seqno`,
+        ...this.#range(batch),
       )
       .toArray();
     return rows.map((r) => {
@@ -412,7 +424,10 @@ export class AggregationLog {
   /** How long each input of the open batch has waited, in seconds, at `now`. */
   openWaits(now: number): number[] {
     return this.#sql
-      .exec<{ received_at: number }>("SELECT received_at FROM log_inputs WHERE batch IS NULL")
+      .exec<{ received_at: number }>(
+        "SELECT received_at FROM log_inputs WHERE seqno > ?",
+        this.#sealed?.upto ?? 0,
+      )
       .toArray()
       .map((r) => (now - r.received_at) / 1000);
   }
@@ -420,12 +435,13 @@ export class AggregationLog {
   /** The parent has the batch: forget its inputs. */
   acknowledge(seq: number): void {
     if (this.#sealed?.seq !== seq) return;
+    const { upto } = this.#sealed;
     const large = this.#sql.exec<{ id: string }>(
-      "SELECT id FROM log_inputs WHERE batch = ? AND payload IS NULL",
-      seq,
+      "SELECT id FROM log_inputs WHERE seqno <= ? AND payload IS NULL",
+      upto,
     );
     for (const { id } of large) this.#blobs.delete(`log:${id}`);
-    this.#sql.exec("DELETE FROM log_inputs WHERE batch = ?", seq);
+    this.#sql.exec("DELETE FROM log_inputs WHERE seqno <= ?", upto);
     this.#sql.exec("DELETE FROM log_batches WHERE seq = ?", seq);
     this.#spare = this.#sealed.acc;
     this.#sealed = null;
@@ -439,11 +455,12 @@ export class AggregationLog {
     if (this.#sealed?.seq !== seq) return [];
     this.#sql.exec(
       `INSERT OR IGNORE INTO log_dead_letters (id, source, count, weight, seq, code, message, at)
-       SELECT id, source, count, weight, batch, ?, ?, ? FROM log_inputs WHERE batch = ?`,
+       SELECT id, source, count, weight, ?, ?, ?, ? FROM log_inputs WHERE seqno <= ?`,
+      seq,
       error.code,
       error.message,
       now,
-      seq,
+      this.#sealed.upto,
     );
     const letters = this.#sql.exec<DeadLetter>("SELECT * FROM log_dead_letters WHERE seq = ?", seq).toArray();
     this.acknowledge(seq);
@@ -482,6 +499,13 @@ export class AggregationLog {
     return s.nextAttemptAt;
   }
 
+  /** The seqnos (after, upto] of the open batch (null) or of the sealed batch `seq`; empty for any other. */
+  #range(batch: number | null): [number, number] {
+    const sealed = this.#sealed;
+    if (batch === null) return [sealed?.upto ?? 0, Number.MAX_SAFE_INTEGER];
+    return sealed?.seq === batch ? [0, sealed.upto] : [0, 0];
+  }
+
   #running(): Running {
     const acc = this.#spare ?? this.#backend.createAccumulator(this.#dim);
     this.#spare = null;
@@ -506,6 +530,7 @@ export class AggregationLog {
         next_attempt_at: number;
         metrics: string;
         route: string | null;
+        upto: number;
       }>("SELECT * FROM log_batches ORDER BY seq LIMIT 1")
       .toArray();
     if (batch) {
@@ -516,9 +541,11 @@ export class AggregationLog {
         nextAttemptAt: batch.next_attempt_at,
         metrics: JSON.parse(batch.metrics) as MetricSet,
         route: batch.route ?? null,
+        upto: batch.upto,
       };
     }
     const rows = this.#sql.exec<{
+      seqno: number;
       id: string;
       devices: string | null;
       codec: number;
@@ -526,22 +553,20 @@ export class AggregationLog {
       weight: number;
       count: number;
       norm: number;
-      batch: number | null;
       received_at: number;
       first_at: number;
       payload: ArrayBuffer | null;
     }>(
-      "SELECT id, devices, codec, scale, weight, count, norm, batch, received_at, first_at, payload FROM log_inputs ORDER BY seqno",
+      "SELECT seqno, id, devices, codec, scale, weight, count, norm, received_at, first_at, payload FROM log_inputs ORDER BY seqno",
     );
     for (const row of rows) {
       const payload = row.payload ? new Uint8Array(row.payload) : this.#blobs.get(`log:${row.id}`);
       if (!payload) throw new Error(`log input ${row.id} has no payload`);
-      const target = row.batch === null ? this.#open : this.#sealed;
-      if (!target)
-        throw new Error(`log input ${row.id} belongs to batch ${row.batch}, which is not recorded`);
+      const open = !this.#sealed || row.seqno > this.#sealed.upto;
+      const target = open ? this.#open : this.#sealed!;
       const devices = row.devices === null ? undefined : (JSON.parse(row.devices) as DeviceCounts);
       addTo(target, row.codec, payload, { ...row, devices, firstAt: row.first_at });
-      if (row.batch === null) this.#openSince ??= row.received_at;
+      if (open) this.#openSince ??= row.received_at;
     }
   }
 }

@@ -41,24 +41,30 @@ describe("ensureTable", () => {
       expect(definition(sql, "u")).toContain("CREATE TABLE");
     }));
 
-  it("rebuilds an aggregation log created with AUTOINCREMENT and a unique id: its open inputs are kept, in order, and still summed", () =>
+  it("rebuilds an aggregation log stored with AUTOINCREMENT, a unique id and batch marks: the sealed batch and the open inputs are kept, in order, and still summed", () =>
     withSql("schema-log", (sql) => {
-      // The log's schema before the lean one, holding two inputs of the open batch.
+      // The log's schema before the lean one: input 7 sealed in batch 1, 8 and 9 open.
       sql.exec(`CREATE TABLE log_inputs (
         seqno INTEGER PRIMARY KEY AUTOINCREMENT,
         id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, codec INTEGER NOT NULL,
         scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
         batch INTEGER, received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB)`);
-      for (const [seqno, id, values] of [
-        [7, "d2:u", [1, 2]],
-        [9, "d1:u", [10, 20]],
+      sql.exec(`CREATE TABLE log_batches (
+        seq INTEGER PRIMARY KEY, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        metrics TEXT NOT NULL DEFAULT '{"counters":{},"histograms":{}}', route TEXT)`);
+      sql.exec("INSERT INTO log_batches (seq) VALUES (1)");
+      for (const [seqno, id, batch, values] of [
+        [7, "d3:u", 1, [100, 200]],
+        [8, "d2:u", null, [1, 2]],
+        [9, "d1:u", null, [10, 20]],
       ] as const) {
         sql.exec(
-          "INSERT INTO log_inputs (seqno, id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload) VALUES (?, ?, ?, ?, 1, 1, 1, 1, NULL, ?, ?, ?)",
+          "INSERT INTO log_inputs (seqno, id, source, codec, scale, weight, count, norm, batch, received_at, first_at, payload) VALUES (?, ?, ?, ?, 1, 1, 1, 1, ?, ?, ?, ?)",
           seqno,
           id,
           id,
           Codec.DenseF32,
+          batch,
           seqno,
           seqno,
           Float32Array.from(values).buffer,
@@ -67,23 +73,28 @@ describe("ensureTable", () => {
 
       const log = new AggregationLog(sql, new BlobStore(sql), referenceBackend, 2);
 
-      expect(definition(sql, "log_inputs")).not.toMatch(/AUTOINCREMENT|UNIQUE/);
-      expect(sql.exec("SELECT seqno, id FROM log_inputs ORDER BY seqno").toArray()).toEqual([
-        { seqno: 7, id: "d2:u" },
-        { seqno: 9, id: "d1:u" },
-      ]);
+      expect(definition(sql, "log_inputs")).not.toMatch(/AUTOINCREMENT|UNIQUE|batch/);
+      const ids = () =>
+        sql
+          .exec<{ id: string }>("SELECT id FROM log_inputs ORDER BY seqno")
+          .toArray()
+          .map((r) => r.id);
+      expect(ids()).toEqual(["d3:u", "d2:u", "d1:u"]);
       expect(
         sql
           .exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE tbl_name = 'log_inputs' AND type = 'index'")
           .one().n,
       ).toBe(0);
+      expect(log.pending?.seq).toBe(1);
       expect(log.openInputs).toBe(2);
       expect(Array.from(log.openSum())).toEqual([11, 22]);
-      // A new input follows the largest seqno.
+      expect(log.inputs(1).map((i) => i.id)).toEqual(["d3:u"]);
+      expect(Array.from(log.seal(20)!.sum)).toEqual([100, 200]);
+      // A new input follows the largest seqno; acknowledging batch 1 forgets only its input.
       log.append(
         {
-          id: "d3:u",
-          source: "d3",
+          id: "d4:u",
+          source: "d4",
           codec: Codec.DenseF32,
           payload: new Uint8Array(Float32Array.from([1, 1]).buffer),
           scale: 1,
@@ -93,11 +104,8 @@ describe("ensureTable", () => {
         },
         10,
       );
-      expect(
-        sql
-          .exec<{ id: string }>("SELECT id FROM log_inputs ORDER BY seqno")
-          .toArray()
-          .map((r) => r.id),
-      ).toEqual(["d2:u", "d1:u", "d3:u"]);
+      log.acknowledge(1);
+      expect(ids()).toEqual(["d2:u", "d1:u", "d4:u"]);
+      expect(Array.from(log.seal(30)!.sum)).toEqual([12, 23]);
     }));
 });

@@ -2,8 +2,14 @@
 
 /** ALTER TABLE … ADD COLUMN once, for a table created before the column existed (SQLite has no IF NOT EXISTS for columns). */
 export function addColumn(sql: SqlStorage, table: string, column: string, type: string): void {
-  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table).toArray();
-  if (!columns.some((c) => c.name === column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  if (!hasColumn(sql, table, column)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+}
+
+export function hasColumn(sql: SqlStorage, table: string, column: string): boolean {
+  return sql
+    .exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table)
+    .toArray()
+    .some((c) => c.name === column);
 }
 
 /**
