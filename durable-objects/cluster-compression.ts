@@ -23,6 +23,7 @@ import {
   type Level,
   type LinkContext,
   learn,
+  nextPrice,
   rewardOf,
   stateFits,
   uploadSeconds,
@@ -51,6 +52,8 @@ export interface SealedInput {
 export interface ControllerView {
   levels: { density: number; bits: number; pulls: number; learned: number }[];
   pending: number;
+  /** The byte budget's price λ (0 without one). */
+  price: number;
 }
 
 const META_KEY = "compressionController";
@@ -137,8 +140,13 @@ export class ClusterCompression {
     );
   }
 
-  /** At an accepted upload (inside its transaction). */
-  uploaded(device: string, version: number, bytes: number): void {
+  /** At an accepted upload (inside its transaction): records its bytes, and moves the byte budget's price. */
+  uploaded(policy: ControllerPolicy, dim: number, device: string, version: number, bytes: number): void {
+    if (policy.byteBudget) {
+      const state = this.#load(policy, dim);
+      state.price = nextPrice(policy, dim, state.price ?? 0, bytes);
+      this.#meta.set(META_KEY, state);
+    }
     this.#sql.exec(
       "UPDATE compression_pulls SET bytes = ? WHERE device = ? AND version = ?",
       bytes,
@@ -200,6 +208,7 @@ export class ClusterCompression {
         return { ...level, pulls: a?.pulls ?? 0, learned: a ? estimate(a, x) : 0 };
       }),
       pending: this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM compression_pulls").one().n,
+      price: state.price ?? 0,
     };
   }
 }

@@ -15,7 +15,13 @@ import type { ModelKind, SpamModel } from "../sdk/spam/model";
 import { partitionByLabel } from "../sdk/spam/partition";
 import { calibrateNoise } from "../shared/privacy/central-dp";
 import { intOption, parseOptions } from "./cli";
-import { BANDWIDTH_HELP, bandwidthMode, DEFAULT_LEVELS, parseLevels } from "./simulate/bandwidth";
+import {
+  BANDWIDTH_HELP,
+  bandwidthMode,
+  DEFAULT_BYTE_BUDGET,
+  DEFAULT_LEVELS,
+  parseLevels,
+} from "./simulate/bandwidth";
 import { plotSvg } from "./simulate/plot";
 import { type RunResult, runFederated, type TrainingSetup } from "./simulate/run";
 import { runSecure } from "./simulate/secure";
@@ -87,6 +93,7 @@ const opts = parseOptions(
     "compute-seconds": { type: "string", default: "0.2" },
     "poll-seconds": { type: "string" },
     "max-sim-seconds": { type: "string", default: "3600" },
+    "byte-budget": { type: "string", default: String(DEFAULT_BYTE_BUDGET) },
   },
   fail,
 );
@@ -126,6 +133,9 @@ if (!(computeSeconds >= 0 && computeSeconds <= 3600))
 const pollSeconds = opts["poll-seconds"] === undefined ? null : Number(opts["poll-seconds"]);
 if (pollSeconds !== null && !(pollSeconds > 0 && pollSeconds <= 3600))
   fail(`--poll-seconds must be in (0, 3600], got "${opts["poll-seconds"]}"`);
+const byteBudget = Number(opts["byte-budget"]);
+if (!(byteBudget === 0 || (byteBudget >= 1 && byteBudget <= 100_000)))
+  fail(`--byte-budget must be 0 (none) or in [1, 100000], got "${opts["byte-budget"]}"`);
 const maxSimSeconds = Number(opts["max-sim-seconds"]);
 if (!(maxSimSeconds > 0)) fail(`--max-sim-seconds must be > 0, got "${opts["max-sim-seconds"]}"`);
 const model: SpamModel = { kind: opts.model as ModelKind, buckets };
@@ -205,6 +215,7 @@ if (opts.bandwidth !== undefined) {
     computeSeconds,
     pollSeconds,
     maxSimSeconds,
+    byteBudget: byteBudget === 0 ? null : byteBudget,
     centralizedAccuracy,
     plot: opts.plot,
     json: opts.json === true,

@@ -17,11 +17,11 @@ const DIM = 65_536;
 const SLOW = { type: "cellular", uplinkBytesPerSecond: 12_500, rttMs: 400 };
 const FAST = { type: "wifi", uplinkBytesPerSecond: 6_250_000, rttMs: 30 };
 
-async function createAdaptiveTask(task: string) {
+async function createAdaptiveTask(task: string, controller: object = {}) {
   const created = await createTask(task, {
     model: flatModel(DIM),
     round: { targetUpdates: 2, deadlineSeconds: 60 },
-    compression: { density: 0.01, bits: 8, controller: { kind: "linucb" } },
+    compression: { density: 0.01, bits: 8, controller: { kind: "linucb", ...controller } },
   });
   expect(created.status).toBe(201);
 }
@@ -104,5 +104,24 @@ describe("the adaptive compression controller", () => {
     expect(error.code).toBe("bad_request");
     expect(error.message).toMatch(/compression\.residualRatio/);
     expect((await clusterView(task)).compression).toBeNull();
+  });
+
+  it("with a byte budget, prices a fast link's dense uploads until it too is given a sparse level", async () => {
+    const task = "adaptive-budget";
+    await createAdaptiveTask(task, { byteBudget: { ratio: 250 } });
+    const [a, b] = [await registerOnly(task, "afr"), await registerOnly(task, "afr")];
+    // Nothing uploaded yet: the price is 0 and the time term gives 50 Mbit/s dense.
+    expect((await levelFor(task, a, 0, { network: FAST }))!.density).toBe(1);
+    expect((await levelFor(task, b, 0, { network: FAST }))!.density).toBe(1);
+    expect((await clusterView(task)).compression?.price).toBe(0);
+    expect((await upload(task, a, seededVector(1, DIM), { sampleWeight: 1 })).status).toBe(202);
+    expect((await upload(task, b, seededVector(2, DIM), { sampleWeight: 1 })).status).toBe(202);
+    await waitForVersion(task, 1);
+
+    // Two dense uploads, each ≈ 250 budgets: λ = 2 · 0.05 · (b / B − 1) ≈ 25.
+    const price = (await clusterView(task)).compression!.price;
+    expect(price).toBeGreaterThan(20);
+    expect(price).toBeLessThan(30);
+    expect((await levelFor(task, a, 1, { network: FAST }))!.density).toBeLessThanOrEqual(0.01);
   });
 });

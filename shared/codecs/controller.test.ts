@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseTaskConfig } from "../protocol/task-config";
 import {
+  budgetBytes,
   type ControllerPolicy,
   choose,
   EXPLORE_LIMIT,
@@ -10,6 +11,7 @@ import {
   type LinkContext,
   learn,
   levelsOf,
+  nextPrice,
   predictedBytes,
   rewardOf,
   stateFits,
@@ -158,5 +160,59 @@ describe("the compression controller's choices", () => {
     const state = initialState(policyOf(), DIM);
     expect(stateFits(state, policyOf(), DIM)).toBe(true);
     expect(stateFits(state, policyOf({ bits: [8] }), DIM)).toBe(false);
+  });
+});
+
+describe("the byte budget", () => {
+  /** A cluster of fast and medium links uploading at the levels the controller picks, the price moving at each upload. */
+  function run(policy: ControllerPolicy, uploads: number): { meanBytes: number; price: number } {
+    const state = initialState(policy, DIM);
+    let total = 0;
+    let counted = 0;
+    for (let i = 0; i < uploads; i++) {
+      const link = i % 3 === 0 ? MEDIUM : FAST;
+      const { level } = choose(state, policy, DIM, link);
+      const bytes = predictedBytes(level, DIM);
+      state.price = nextPrice(policy, DIM, state.price ?? 0, bytes);
+      // The second half: after the price has found its level.
+      if (i >= uploads / 2) {
+        total += bytes;
+        counted++;
+      }
+    }
+    return { meanBytes: total / counted, price: state.price ?? 0 };
+  }
+
+  it("holds the mean upload to the budget where the time term alone would pick far larger levels", () => {
+    const budget = budgetBytes(policyOf({ byteBudget: { ratio: 250 } }), DIM)!;
+    expect(budget).toBeCloseTo((48 + 4 * DIM) / 250, 6);
+
+    const unbudgeted = run(policyOf(), 2_000);
+    const budgeted = run(policyOf({ byteBudget: { ratio: 250 } }), 2_000);
+
+    expect(unbudgeted.meanBytes).toBeGreaterThan(10 * budget);
+    expect(budgeted.meanBytes).toBeLessThanOrEqual(1.05 * budget);
+    // Not by sending nothing: the smallest level is a fifth of the budget.
+    expect(budgeted.meanBytes).toBeGreaterThan(0.5 * budget);
+    expect(budgeted.price).toBeGreaterThan(0);
+  });
+
+  it("moves the price by a step per budget's worth over or under it, never below 0, and not at all without a budget", () => {
+    const policy = policyOf({ byteBudget: { ratio: 100, step: 0.1 } });
+    const budget = budgetBytes(policy, DIM)!;
+    expect(nextPrice(policy, DIM, 0, 3 * budget)).toBeCloseTo(0.2, 12);
+    expect(nextPrice(policy, DIM, 1, budget / 2)).toBeCloseTo(0.95, 12);
+    expect(nextPrice(policy, DIM, 0.5, budget)).toBeCloseTo(0.5, 12); // on budget
+    expect(nextPrice(policy, DIM, 0.05, 0)).toBe(0); // projected onto λ ≥ 0
+    expect(nextPrice(policyOf(), DIM, 0.3, 4 * DIM)).toBe(0.3);
+    expect(budgetBytes(policyOf(), DIM)).toBeNull();
+  });
+
+  it("is refused below a ratio of 1 or with a step outside (0, 1]", () => {
+    for (const byteBudget of [{ ratio: 0.5 }, { ratio: 10, step: 0 }, { ratio: 10, step: 2 }]) {
+      expect(() =>
+        parseTaskConfig({ model, compression: { controller: { kind: "linucb", byteBudget } } }),
+      ).toThrow();
+    }
   });
 });

@@ -18,6 +18,17 @@
  *
  *   argmax_a  w_time · ŝ_a(link) + θ_aᵀx + α · √(xᵀ A_a⁻¹ x).
  *
+ * With a byte budget B (`byteBudget`: dense f32's bytes ÷ ratio), each level also pays
+ * λ · bytes_a / B, where the price λ ≥ 0 is the budget constraint's multiplier, updated by
+ * projected subgradient steps at each accepted upload of b bytes:
+ *
+ *   λ ← max(0, λ + η · (b / B − 1))
+ *
+ * — the primal-dual scheme for bandits with a budget (Agrawal & Devanur, "Bandits with
+ * concave rewards and convex knapsacks", EC 2014): uploads over budget raise the price until
+ * the cluster's mean upload is back under B, and the price decays to 0 when the budget does
+ * not bind.
+ *
  * Priors: one pseudo-observation per level of g = w_error · (1 − ê_a) + w_use / 2, with ê_a
  * = √(1 − density) + 2^(1 − bits), the residual of a flat spectrum — the reported ratios soon
  * replace it. Exploration is bounded: a device is never offered a level whose predicted
@@ -56,6 +67,8 @@ export interface ControllerState {
   /** The levels the arms stand for, as configured when the state was made. */
   levels: Level[];
   arms: ArmState[];
+  /** λ, the price per budget's worth of bytes (0 without a byte budget; absent in older states). */
+  price?: number;
 }
 
 /** Past this many upload budgets, a level is not offered to the device at all. */
@@ -99,6 +112,18 @@ export function predictedBytes(level: Level, dim: number): number {
 
 export function uploadSeconds(bytes: number, link: LinkContext): number {
   return link.rttMs / 1000 + bytes / Math.max(1, link.uplinkBytesPerSecond);
+}
+
+/** The byte budget B: a dense f32 frame's bytes ÷ the ratio; null without one. */
+export function budgetBytes(policy: ControllerPolicy, dim: number): number | null {
+  return policy.byteBudget ? (FRAME_HEADER_BYTES + 4 * dim) / policy.byteBudget.ratio : null;
+}
+
+/** λ after an accepted upload of `bytes` (unchanged without a byte budget). */
+export function nextPrice(policy: ControllerPolicy, dim: number, price: number, bytes: number): number {
+  const budget = budgetBytes(policy, dim);
+  if (budget === null || !policy.byteBudget) return price;
+  return Math.max(0, price + policy.byteBudget.step * (bytes / budget - 1));
 }
 
 /** The share of the budget an upload of `seconds` leaves unused: 1 instant, 0 on budget, −1 at two budgets or more. */
@@ -183,17 +208,21 @@ export function choose(
   link: LinkContext,
 ): Choice {
   const x = features(link);
+  const budget = budgetBytes(policy, dim);
+  const price = budget === null ? 0 : (state.price ?? 0);
   let best: Choice | null = null;
   for (let arm = 0; arm < state.levels.length; arm++) {
     const level = state.levels[arm] as Level;
-    const seconds = uploadSeconds(predictedBytes(level, dim), link);
+    const bytes = predictedBytes(level, dim);
+    const seconds = uploadSeconds(bytes, link);
     if (arm > 0 && seconds > EXPLORE_LIMIT * policy.uploadBudgetSeconds) continue;
     const a = state.arms[arm] as ArmState;
     const bonus = policy.alpha * Math.sqrt(Math.max(0, dot(x, matVec(a.ainv, x))));
     const score =
       policy.reward.time * timeSaved(seconds, policy.uploadBudgetSeconds) +
       dot(matVec(a.ainv, a.b), x) +
-      bonus;
+      bonus -
+      (budget === null ? 0 : (price * bytes) / budget);
     // Levels run smallest first: a tie goes to the later, less compressed one.
     if (best === null || score >= best.score) best = { arm, level, score, bonus };
   }

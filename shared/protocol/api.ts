@@ -383,8 +383,9 @@ export const ClusterViewSchema = z.strictObject({
   members: z.array(MemberViewSchema),
   /**
    * With compression.controller: per level, the updates it has learned from and its estimate
-   * of the learned part of the reward (error and usefulness) on a 5 Mbit/s link; and the pulls
-   * not yet settled. Null without a controller.
+   * of the learned part of the reward (error and usefulness) on a 5 Mbit/s link; the pulls
+   * not yet settled; and the byte budget's price per budget's worth of bytes (0 without a
+   * budget). Null without a controller.
    */
   compression: z
     .strictObject({
@@ -397,6 +398,7 @@ export const ClusterViewSchema = z.strictObject({
         }),
       ),
       pending: Count,
+      price: z.number().min(0),
     })
     .nullable(),
 });

@@ -291,6 +291,19 @@ const CompressionController = z.discriminatedUnion("kind", [
         message: "reward weights must sum to 1",
       })
       .default({ time: 0.4, error: 0.3, usefulness: 0.3 }),
+    /**
+     * At most this many times fewer bytes than dense f32, on average over the cluster's
+     * uploads: each level's score pays a price per byte that rises while uploads run over
+     * the budget and falls while they run under it (docs/codecs.md#the-controller). Off
+     * when absent.
+     */
+    byteBudget: z
+      .strictObject({
+        ratio: z.number().min(1).max(100_000),
+        /** How far one upload moves the price. */
+        step: z.number().gt(0).max(1).default(0.05),
+      })
+      .optional(),
   }),
 ]);
 
