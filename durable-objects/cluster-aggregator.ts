@@ -375,13 +375,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         sql.exec("INSERT INTO receipts (key, received_at) VALUES (?, ?)", key, now);
         this.#members.contribute(update.device, update.baseVersion, key);
         if (id.controller)
-          this.#compression.uploaded(
-            id.controller,
-            id.dim,
-            update.device,
-            update.baseVersion,
-            update.payload.byteLength,
-          );
+          this.#compression.uploaded(update.device, update.baseVersion, update.payload.byteLength);
         this.#members.markActive(update.device, currentVersion);
         this.noteVersion(currentVersion);
         this.#observe(id, currentVersion);

@@ -24,6 +24,7 @@ import {
   type LinkContext,
   learn,
   nextPrice,
+  predictedBytes,
   rewardOf,
   stateFits,
   uploadSeconds,
@@ -97,6 +98,10 @@ export class ClusterCompression {
     this.#settle(policy, state, device, report);
     if (!link) return fallback;
     const { arm, level } = choose(state, policy, dim, link);
+    if (policy.byteBudget) {
+      state.price = nextPrice(policy, dim, state.price ?? 0, predictedBytes(level, dim));
+      this.#meta.set(META_KEY, state);
+    }
     this.#sql.exec(
       "INSERT OR REPLACE INTO compression_pulls (device, version, arm, context) VALUES (?, ?, ?, ?)",
       device,
@@ -140,13 +145,8 @@ export class ClusterCompression {
     );
   }
 
-  /** At an accepted upload (inside its transaction): records its bytes, and moves the byte budget's price. */
-  uploaded(policy: ControllerPolicy, dim: number, device: string, version: number, bytes: number): void {
-    if (policy.byteBudget) {
-      const state = this.#load(policy, dim);
-      state.price = nextPrice(policy, dim, state.price ?? 0, bytes);
-      this.#meta.set(META_KEY, state);
-    }
+  /** At an accepted upload (inside its transaction). */
+  uploaded(device: string, version: number, bytes: number): void {
     this.#sql.exec(
       "UPDATE compression_pulls SET bytes = ? WHERE device = ? AND version = ?",
       bytes,

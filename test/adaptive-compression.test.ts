@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { predictedBytes } from "../shared/codecs/controller";
 import type { CheckinAnswer, ClusterView } from "../shared/protocol/api";
 import {
   adminHeaders,
@@ -106,22 +107,21 @@ describe("the adaptive compression controller", () => {
     expect((await clusterView(task)).compression).toBeNull();
   });
 
-  it("with a byte budget, prices a fast link's dense uploads until it too is given a sparse level", async () => {
+  it("with a byte budget, prices a level as it is assigned: after one fast device is given a dense level, the next fast one gets a sparse level", async () => {
     const task = "adaptive-budget";
     await createAdaptiveTask(task, { byteBudget: { ratio: 250 } });
     const [a, b] = [await registerOnly(task, "afr"), await registerOnly(task, "afr")];
-    // Nothing uploaded yet: the price is 0 and the time term gives 50 Mbit/s dense.
-    expect((await levelFor(task, a, 0, { network: FAST }))!.density).toBe(1);
-    expect((await levelFor(task, b, 0, { network: FAST }))!.density).toBe(1);
-    expect((await clusterView(task)).compression?.price).toBe(0);
-    expect((await upload(task, a, seededVector(1, DIM), { sampleWeight: 1 })).status).toBe(202);
-    expect((await upload(task, b, seededVector(2, DIM), { sampleWeight: 1 })).status).toBe(202);
-    await waitForVersion(task, 1);
 
-    // Two dense uploads, each ≈ 250 budgets: λ = 2 · 0.05 · (b / B − 1) ≈ 25.
-    const price = (await clusterView(task)).compression!.price;
-    expect(price).toBeGreaterThan(20);
-    expect(price).toBeLessThan(30);
-    expect((await levelFor(task, a, 1, { network: FAST }))!.density).toBeLessThanOrEqual(0.01);
+    // The price is 0 at first: the time term gives 50 Mbit/s a dense level…
+    const first = (await levelFor(task, a, 0, { network: FAST }))!;
+    expect(first.density).toBe(1);
+    // …whose ≈ 130 budgets of bytes raise it, so the same link next is given a sparse one.
+    const second = (await levelFor(task, b, 0, { network: FAST }))!;
+    expect(second.density).toBeLessThanOrEqual(0.01);
+
+    const budget = (48 + 4 * DIM) / 250;
+    const step = (level: { density?: number; bits?: number }) =>
+      0.05 * (predictedBytes({ density: level.density!, bits: level.bits as 4 | 8 | 16 }, DIM) / budget - 1);
+    expect((await clusterView(task)).compression!.price).toBeCloseTo(step(first) + step(second), 9);
   });
 });

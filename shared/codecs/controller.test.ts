@@ -164,7 +164,7 @@ describe("the compression controller's choices", () => {
 });
 
 describe("the byte budget", () => {
-  /** A cluster of fast and medium links uploading at the levels the controller picks, the price moving at each upload. */
+  /** A cluster of fast and medium links assigned the levels the controller picks, the price moving at each assignment. */
   function run(policy: ControllerPolicy, uploads: number): { meanBytes: number; price: number } {
     const state = initialState(policy, DIM);
     let total = 0;

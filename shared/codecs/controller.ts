@@ -20,14 +20,16 @@
  *
  * With a byte budget B (`byteBudget`: dense f32's bytes ÷ ratio), each level also pays
  * λ · bytes_a / B, where the price λ ≥ 0 is the budget constraint's multiplier, updated by
- * projected subgradient steps at each accepted upload of b bytes:
+ * a projected subgradient step at each level assigned, of b predicted bytes:
  *
  *   λ ← max(0, λ + η · (b / B − 1))
  *
  * — the primal-dual scheme for bandits with a budget (Agrawal & Devanur, "Bandits with
- * concave rewards and convex knapsacks", EC 2014): uploads over budget raise the price until
- * the cluster's mean upload is back under B, and the price decays to 0 when the budget does
- * not bind.
+ * concave rewards and convex knapsacks", EC 2014): assignments over budget raise the price
+ * until the cluster's mean is back under B, and the price decays to 0 when the budget does
+ * not bind. The step is taken at the assignment, not at the upload, because a round's
+ * devices check in together, long before the first of their uploads arrives: priced at the
+ * uploads, a whole wave would be assigned at the old price.
  *
  * Priors: one pseudo-observation per level of g = w_error · (1 − ê_a) + w_use / 2, with ê_a
  * = √(1 − density) + 2^(1 − bits), the residual of a flat spectrum — the reported ratios soon
@@ -119,7 +121,7 @@ export function budgetBytes(policy: ControllerPolicy, dim: number): number | nul
   return policy.byteBudget ? (FRAME_HEADER_BYTES + 4 * dim) / policy.byteBudget.ratio : null;
 }
 
-/** λ after an accepted upload of `bytes` (unchanged without a byte budget). */
+/** λ after assigning a level of `bytes` predicted bytes (unchanged without a byte budget). */
 export function nextPrice(policy: ControllerPolicy, dim: number, price: number, bytes: number): number {
   const budget = budgetBytes(policy, dim);
   if (budget === null || !policy.byteBudget) return price;
