@@ -96,12 +96,8 @@ export class ClusterCompression {
     const state = this.#load(policy, dim);
     const link = linkOf(report);
     this.#settle(policy, state, device, report);
-    if (!link) return fallback;
+    if (!link) return this.#charge(policy, dim, state, fallback);
     const { arm, level } = choose(state, policy, dim, link);
-    if (policy.byteBudget) {
-      state.price = nextPrice(policy, dim, state.price ?? 0, predictedBytes(level, dim));
-      this.#meta.set(META_KEY, state);
-    }
     this.#sql.exec(
       "INSERT OR REPLACE INTO compression_pulls (device, version, arm, context) VALUES (?, ?, ?, ?)",
       device,
@@ -109,7 +105,19 @@ export class ClusterCompression {
       arm,
       JSON.stringify(features(link)),
     );
-    return { density: Math.min(1, level.density * shift), bits: level.bits };
+    return this.#charge(policy, dim, state, {
+      density: Math.min(1, level.density * shift),
+      bits: level.bits,
+    });
+  }
+
+  /** With a byte budget, every level assigned — the cold-start one too — moves the price by its predicted bytes. */
+  #charge(policy: ControllerPolicy, dim: number, state: ControllerState, level: Level): Level {
+    if (policy.byteBudget) {
+      state.price = nextPrice(policy, dim, state.price ?? 0, predictedBytes(level, dim));
+      this.#meta.set(META_KEY, state);
+    }
+    return level;
   }
 
   #settle(policy: ControllerPolicy, state: ControllerState, device: string, report: CompressionReport): void {

@@ -119,9 +119,17 @@ describe("the adaptive compression controller", () => {
     const second = (await levelFor(task, b, 0, { network: FAST }))!;
     expect(second.density).toBeLessThanOrEqual(0.01);
 
+    // A device that has not measured its link gets the task's level, which is charged too.
+    const c = await registerOnly(task, "afr");
+    const unmeasured = (await levelFor(task, c, 0, {}))!;
+    expect(unmeasured).toEqual({ density: 0.01, bits: 8 });
+
     const budget = (48 + 4 * DIM) / 250;
     const step = (level: { density?: number; bits?: number }) =>
       0.05 * (predictedBytes({ density: level.density!, bits: level.bits as 4 | 8 | 16 }, DIM) / budget - 1);
-    expect((await clusterView(task)).compression!.price).toBeCloseTo(step(first) + step(second), 9);
+    expect((await clusterView(task)).compression!.price).toBeCloseTo(
+      step(first) + step(second) + step(unmeasured),
+      9,
+    );
   });
 });
