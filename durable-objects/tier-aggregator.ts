@@ -181,7 +181,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
       deliver: async (batch) => {
         const current = this.#identity ?? id;
         const { sum, weight } = this.aggregate(current, batch);
-        if (!sum.every(Number.isFinite)) {
+        if (!allFinite(sum)) {
           return fail(
             "aggregate_overflow",
             `batch ${batch.seq}'s aggregate is not finite; it cannot be sent`,
@@ -273,4 +273,17 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
     const settle = this.settleUntil(id);
     return settle === null || now >= settle ? true : Math.min(settle, deadline);
   }
+}
+
+/**
+ * Whether every value is finite (x − x is 0 for finite x, NaN otherwise). A plain loop: over
+ * the d-float sum checked at every flush, every(Number.isFinite) took 0.6 ms at d = 10⁵ and
+ * this 0.07–0.1 ms (Node 22, this machine).
+ */
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (v - v !== 0) return false;
+  }
+  return true;
 }

@@ -11,6 +11,18 @@ function withMembers<T>(name: string, fn: (members: ClusterMembers) => T): Promi
 }
 
 describe("a moved member", () => {
+  it("is seen as moved by the same instance that first read no moves, and not once adopted back", () =>
+    withMembers("members-moves-cache", (m) => {
+      expect(m.movedTo("d")).toBeNull(); // read: no moves
+      m.moveAway([{ device: "d", cluster: 3 }]);
+      expect(m.movedTo("d")).toBe(3);
+      m.seen("d", 1, null, null);
+      m.adopt("d", { assignments: [], reputation: null, quarantinedUntil: null });
+      expect(m.movedTo("d")).toBeNull();
+      m.moveAway([{ device: "e", cluster: 4 }]);
+      expect(m.movedTo("e")).toBe(4);
+    }));
+
   it("is handed over once: its unused assignments and trust state go, the used one stays, and it stops being a member", () =>
     withMembers("members-handover", (m) => {
       m.seen("d", 1, null, null);

@@ -77,8 +77,15 @@ export class ClusterMembers {
       .one().position;
   }
 
+  /**
+   * Whether the moves table has any row (null: not read since it last shrank). Most clusters
+   * never lose a member, and every check-in and upload asks movedTo.
+   */
+  #anyMoves: boolean | null = null;
+
   /** Re-clustering moved these members away: each is handed over at its next check-in here. */
   moveAway(moves: readonly { device: string; cluster: number }[]): void {
+    if (moves.length > 0) this.#anyMoves = true;
     for (const m of moves) {
       this.#sql.exec("INSERT OR REPLACE INTO moves (device, cluster) VALUES (?, ?)", m.device, m.cluster);
       // No longer expected to report here.
@@ -88,6 +95,8 @@ export class ClusterMembers {
 
   /** The cluster the device was moved to, if it was. */
   movedTo(device: string): number | null {
+    this.#anyMoves ??= this.#sql.exec("SELECT 1 FROM moves LIMIT 1").toArray().length > 0;
+    if (!this.#anyMoves) return null;
     const [row] = this.#sql
       .exec<{ cluster: number }>("SELECT cluster FROM moves WHERE device = ?", device)
       .toArray();
@@ -133,6 +142,7 @@ export class ClusterMembers {
    * here) and no assignment of it is left here for an old-token upload to be redirected under.
    */
   forgetSettledMoves(): void {
+    this.#anyMoves = null;
     this.#sql.exec(
       `DELETE FROM moves WHERE device NOT IN (SELECT device FROM members)
          AND device NOT IN (SELECT device FROM assignments)`,
@@ -141,6 +151,7 @@ export class ClusterMembers {
 
   /** Takes over a member another cluster handed over (after `seen` made it a member here). Idempotent. */
   adopt(device: string, handover: Handover): void {
+    this.#anyMoves = null;
     this.#sql.exec("DELETE FROM moves WHERE device = ?", device);
     for (const a of handover.assignments) {
       this.#sql.exec(
