@@ -192,7 +192,7 @@ describe("the byte budget", () => {
 
     expect(unbudgeted.meanBytes).toBeGreaterThan(10 * budget);
     expect(budgeted.meanBytes).toBeLessThanOrEqual(1.05 * budget);
-    // Not by sending nothing: the smallest level is a fifth of the budget.
+    // Not by sending nothing: the smallest level is under a fifth of the budget.
     expect(budgeted.meanBytes).toBeGreaterThan(0.5 * budget);
     expect(budgeted.price).toBeGreaterThan(0);
   });

@@ -292,15 +292,14 @@ const CompressionController = z.discriminatedUnion("kind", [
       })
       .default({ time: 0.4, error: 0.3, usefulness: 0.3 }),
     /**
-     * At most this many times fewer bytes than dense f32, on average over the cluster's
-     * uploads: each level's score pays a price per byte that rises while uploads run over
-     * the budget and falls while they run under it (docs/codecs.md#the-controller). Off
-     * when absent.
+     * The cluster's mean upload at most dense f32's bytes ÷ `ratio`: each level's score pays
+     * a price per byte that rises while the levels assigned run over the budget and falls
+     * while they run under it (docs/architecture.md#adaptive-compression). Off when absent.
      */
     byteBudget: z
       .strictObject({
         ratio: z.number().min(1).max(100_000),
-        /** How far one upload moves the price. */
+        /** How far one assignment moves the price, per budget's worth of bytes over or under. */
         step: z.number().gt(0).max(1).default(0.05),
       })
       .optional(),
