@@ -80,4 +80,15 @@ describe("addToHistory", () => {
   it("refuses an update of another length", () => {
     expect(() => addToHistory(Float32Array.of(1), Float32Array.of(1, 2))).toThrow(RangeError);
   });
+
+  it("refuses a device listed twice, which would be its own twin", () => {
+    const history = Float32Array.of(1, 0, 0);
+    expect(() =>
+      foolsGold([
+        { deviceId: "a", history },
+        { deviceId: "a", history },
+        { deviceId: "b", history: Float32Array.of(0, 1, 0) },
+      ]),
+    ).toThrow(RangeError);
+  });
 });

@@ -56,6 +56,10 @@ export function foolsGold(
   const kappa = options.kappa ?? 1;
   const suspiciousBelow = options.suspiciousBelow ?? 0.5;
   const n = devices.length;
+  // A device listed twice would be its own twin (cosine 1) and flagged as a Sybil.
+  if (new Set(devices.map((d) => d.deviceId)).size !== n) {
+    throw new RangeError("foolsGold: each device's history must be listed once");
+  }
   const cs = Array.from({ length: n }, () => new Float64Array(n));
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
