@@ -287,4 +287,36 @@ describe("the cluster's detectors and the global model", () => {
 
     expect(judge(batch({ a: [5, 6], b: [5], c: [5] }))).toEqual([]);
   });
+
+  it("weighs a passing update of a device detected before by the reputation it lost, though that reputation is still the base rate", async () => {
+    // Prepare: three honest-looking updates (the drift plus disagreement) from "caught", with
+    // 3 useful updates and 2 detections on record (κ·3 = η·2: T = a exactly), and from
+    // "clean", with 3 useful updates and nothing against it.
+    const d = seeded(1);
+    const trust = new ClusterTrust();
+    for (const v of [5, 6]) await trust.observeVersion(v, async (version) => d.map((x) => x * version));
+    const [caught, clean, other] = [2, 3, 4].map((s) => d.map((x, j) => x + 0.5 * seeded(10 * s)[j]!));
+    const inputs = [input("caught", caught!), input("clean", clean!), input("other", other!)];
+    const reputations = new Map([
+      ["caught", { positive: 3, negative: 2, updatedAt: 0 }],
+      ["clean", { positive: 3, negative: 0, updatedAt: 0 }],
+    ]);
+
+    // Execute
+    const judgement = trust.judge(
+      inputs,
+      DIM,
+      policy,
+      reputations,
+      inputs.map((i) => i.norm),
+      0,
+    );
+
+    // Assert: nothing flagged; after this useful update, caught has p = 4, n = 2: T = 2.6 / 4.8,
+    // T⁺ = 2.6 / 3.6, factor (T − 0.3) / (T⁺ − 0.3) ≈ 0.572 (it was 1 from the base rate up).
+    expect(judgement.detections).toEqual([]);
+    expect(judgement.factors.get("caught:u")).toBeCloseTo((2.6 / 4.8 - 0.3) / (2.6 / 3.6 - 0.3), 12);
+    expect(judgement.factors.get("clean:u")).toBe(1);
+    expect(judgement.factors.get("other:u")).toBe(1);
+  });
 });

@@ -37,7 +37,6 @@ import {
   type ReputationState,
   recordInteraction,
   replayedMovement,
-  reputationOf,
   tooFast,
   type Upload,
   type Verdict,
@@ -337,7 +336,7 @@ export class ClusterTrust {
       judgement.reputations.set(input.device, after);
       const until = quarantine(after, interaction, now, policy.reputation);
       if (until) judgement.quarantined.set(input.device, until.quarantinedUntil);
-      const trust = aggregationWeightFactor(reputationOf(after, now, policy.reputation), policy.reputation);
+      const trust = aggregationWeightFactor(after, now, policy.reputation);
       factors.set(input.id, flagged.length > 0 ? 0 : trust);
       this.#recent.push(digests[k]!);
       this.#rememberUpdate(input.device, input.version, updates[k]!);

@@ -97,12 +97,48 @@ describe("quarantine", () => {
 });
 
 describe("aggregationWeightFactor", () => {
-  it("is 1 from the base rate up and falls linearly to 0 at the floor", () => {
-    expect(aggregationWeightFactor(1, config)).toBe(1);
-    expect(aggregationWeightFactor(0.5, config)).toBe(1);
-    expect(aggregationWeightFactor(0.4, config)).toBeCloseTo(0.5, 12);
-    expect(aggregationWeightFactor(0.3, config)).toBe(0);
-    expect(aggregationWeightFactor(0.1, config)).toBe(0);
+  const factor = (interactions: Interaction[], now = T0) =>
+    aggregationWeightFactor(recorded(interactions), now, config);
+  const times = (n: number, i: Interaction) => Array<Interaction>(n).fill(i);
+
+  it("is 1 for a new device and for any device never detected", () => {
+    expect(factor([])).toBe(1);
+    expect(factor(times(10, "useful"))).toBe(1);
+  });
+
+  it("is T's place between the floor and T⁺, the reputation without the negative evidence", () => {
+    // One detection: T = 1 / 2.6, T⁺ = a = 0.5 → (1/2.6 − 0.3) / 0.2.
+    expect(factor(["detected"])).toBeCloseTo((1 / 2.6 - 0.3) / 0.2, 12);
+    expect(factor(["detected"])).toBeCloseTo(0.423077, 6);
+    // 11 useful, 4 detected: T = 5.4 / 8.8, T⁺ = 5.4 / 6.4.
+    const mixed = [...times(11, "useful"), ...times(4, "detected")];
+    expect(factor(mixed)).toBeCloseTo((5.4 / 8.8 - 0.3) / (5.4 / 6.4 - 0.3), 12);
+    expect(factor(mixed)).toBeCloseTo(0.576803, 6);
+  });
+
+  it("takes weight from a device caught on two updates in five, whose T is still the base rate", () => {
+    const caught = [...times(3, "useful"), ...times(2, "detected")];
+    // κ·3 = η·2 = 1.2: T = 2.2 / 4.4 = a exactly, where the factor used to be 1; T⁺ = 2.2 / 3.2.
+    expect(reputationOf(recorded(caught), T0, config)).toBeCloseTo(0.5, 12);
+    expect(factor(caught)).toBeCloseTo(0.2 / (2.2 / 3.2 - 0.3), 12);
+    expect(factor(caught)).toBeCloseTo(0.516129, 6);
+  });
+
+  it("is 0 at and below the floor", () => {
+    // Three detections: T = 1 / 3.8 < 0.3.
+    expect(factor(times(3, "detected"))).toBe(0);
+  });
+
+  it("comes back as useful updates arrive and as the negative evidence fades", () => {
+    const once = ["detected", ...times(10, "useful")] as Interaction[];
+    // p = 10, n = 1: T = 5 / 6.6, T⁺ = 5 / 6.
+    expect(factor(once)).toBeCloseTo((5 / 6.6 - 0.3) / (5 / 6 - 0.3), 12);
+    const history = [...times(10, "useful"), ...times(2, "detected")];
+    const now = factor(history);
+    // Five half-lives: p = 10/32, n = 2/32, T = 1.125 / 2.1625, T⁺ = 1.125 / 2.125.
+    const later = aggregationWeightFactor(recorded(history), T0 + 5 * HOUR, config);
+    expect(later).toBeCloseTo((1.125 / 2.1625 - 0.3) / (1.125 / 2.125 - 0.3), 12);
+    expect(later).toBeGreaterThan(now);
   });
 });
 

@@ -136,15 +136,26 @@ export function reputationOf(state: ReputationState, now: number, config: Reputa
 }
 
 /**
- * The factor on a device's aggregation weight: 1 from the base rate up, so that a new
- * device (and an honest one) counts fully, falling linearly to 0 at the quarantine floor,
- * so that a device's influence is gone by the time it is shut out.
+ * The factor on a device's aggregation weight: where its reputation T stands between the
+ * quarantine floor (0) and T⁺, the reputation the same useful record would have earned
+ * with nothing held against it (1). A new device, and any device never detected, counts
+ * fully; negative evidence takes weight away in proportion to the reputation it cost —
+ * not only once it has pulled T below the base rate: with a = ½, T stays at or above a
+ * while κ·useful ≥ η·detected, so a device caught on two updates in five (κ = 0.4,
+ * η = 0.6) would keep full weight while the other three carry its attack. By the floor,
+ * where quarantine begins, the device's influence is gone. Useful updates
+ * and time give the weight back as the negative evidence fades.
  */
 export function aggregationWeightFactor(
-  reputation: number,
+  state: ReputationState,
+  now: number,
   config: ReputationConfig = DEFAULT_REPUTATION_CONFIG,
 ): number {
-  return Math.min(1, Math.max(0, (reputation - config.floor) / (config.baseRate - config.floor)));
+  const faded = decayTo(state, now, config);
+  const unblemished = reputationOf({ ...faded, negative: 0 }, now, config);
+  const reputation = reputationOf(faded, now, config);
+  // unblemished ≥ baseRate > floor (checkReputationConfig), so the ratio is defined.
+  return Math.min(1, Math.max(0, (reputation - config.floor) / (unblemished - config.floor)));
 }
 
 /**
