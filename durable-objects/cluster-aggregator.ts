@@ -18,7 +18,13 @@ import { dequantize, SecAggError } from "../shared/privacy/secagg/protocol";
 import { Codec, type CodecId } from "../shared/protocol/frame";
 import { attempt, type Result } from "../shared/result";
 import { clusterQuota } from "../shared/selection/over-selection";
-import { l2Norm, type ReputationState, reputationOf } from "../shared/trust/index";
+import {
+  initialReputation,
+  l2Norm,
+  type ReputationState,
+  recordInteraction,
+  reputationOf,
+} from "../shared/trust/index";
 import { ClusterCompression, type ControllerView } from "./cluster-compression";
 import { ClusterFlow, FLOW } from "./cluster-flow";
 import { type BatchInput, ClusterTrust, type TrustPolicy } from "./cluster-trust";
@@ -739,7 +745,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     this.#members.eraseTelemetry(now - id.retention.telemetryMs);
     this.#telemetrySince = undefined;
     const newest = this.newestVersion();
-    if (newest !== undefined) this.#members.forgetAssignmentsBefore(newest - id.maxStaleness);
+    if (newest !== undefined)
+      this.#timeouts(id, this.#members.expireAssignmentsBefore(newest - id.maxStaleness), now);
     this.#members.forgetSettledMoves();
     if (!id.secure) return;
     const policy = id.secure;
@@ -748,6 +755,29 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       return this.#rounds.due(policy, now);
     });
     for (const version of ready) await this.#unmask(id, version);
+  }
+
+  /**
+   * Work assigned and never delivered — an assignment that went stale with no update — is a
+   * timeout in the device's reputation (at `timeoutWeight` of a detection; Kang et al. count
+   * a worker's failures to deliver as negative interactions). It lowers the device's weight
+   * but never quarantines it: a phone that went offline was unreliable, not gaming.
+   */
+  #timeouts(id: ClusterIdentity, unfulfilled: ReadonlyMap<string, number>, now: number): void {
+    if (unfulfilled.size === 0) return;
+    count(
+      this.metrics(),
+      "fedge_assignment_timeouts_total",
+      {},
+      [...unfulfilled.values()].reduce((a, b) => a + b, 0),
+    );
+    if (!id.trust.detect) return;
+    for (const [device, n] of unfulfilled) {
+      let reputation = this.#members.reputation(device) ?? initialReputation(now);
+      for (let i = 0; i < n; i++)
+        reputation = recordInteraction(reputation, "timeout", now, id.trust.reputation);
+      this.#members.saveReputation(device, reputation);
+    }
   }
 
   /** With detection on, the detectors follow the global model: its weights are read from R2 per version. */

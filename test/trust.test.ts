@@ -2,16 +2,21 @@
  * Trust at the cluster: robust aggregation of a batch, gaming detection that takes a
  * flagged update's weight away, reputation that quarantines a repeat offender.
  */
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { clusterStub } from "../durable-objects/stubs";
 import { fedMedian } from "../shared/aggregation/index";
 import type { TaskStatus } from "../workers/status";
 import {
   adminHeaders,
+  alarmOf,
   api,
   assign,
   createTask,
   type Device,
   flatModel,
+  freezeTime,
   maxAbsDiff,
   register,
   seededVector,
@@ -111,5 +116,56 @@ describe("trust at the cluster", () => {
     expect((await upload("gamed", devices[0]!, honest(99), { sampleWeight: 1, baseVersion: 3 })).status).toBe(
       202,
     );
+  });
+
+  it("counts work assigned and never delivered as a timeout in the device's reputation, which never quarantines it", async () => {
+    // Prepare: three members; a and b deliver versions 0 and 1, c was assigned version 0 and
+    // never uploads. The floor (0.45) is above what one timeout leaves (T = 1 / 2.3), so a
+    // timeout that quarantined would show.
+    await createTask("timeouts", {
+      model: flatModel(DIM),
+      aggregation: { mode: "async", bufferSize: 2, flushSeconds: 0.2 },
+      staleness: { maxStaleness: 1 },
+      clusters: { targetSize: 3 },
+      trust: { detect: true, quarantineBelow: 0.45 },
+    });
+    const [a, b, c] = await cluster("timeouts", 3);
+    for (const version of [0, 1]) {
+      for (const [i, d] of [a!, b!].entries()) {
+        if (version > 0) expect(await assign("timeouts", d)).toBe(version);
+        const res = await upload("timeouts", d, honest(i + 10 * version), {
+          sampleWeight: 1,
+          baseVersion: version,
+        });
+        expect(res.status).toBe(202);
+      }
+      await waitForVersion("timeouts", version + 1);
+    }
+    // a's check-in at version 2 tells the cluster that version 0's assignments are stale (τ > 1).
+    expect(await assign("timeouts", a!)).toBe(2);
+
+    // Execute: the hourly housekeeping.
+    const advance = freezeTime();
+    advance(Date.now() + 2 * 3600_000);
+    const stub = clusterStub(env, "timeouts", "weur", c!.cluster);
+    while ((await alarmOf(stub)) !== null && (await alarmOf(stub))! <= Date.now())
+      await runDurableObjectAlarm(stub);
+
+    // Assert: c has one timeout (half a detection: T = (a·W) / (η·0.5 + W) = 1 / 2.3), no
+    // detection and no quarantine; a and b, which delivered, have no negative evidence.
+    const view = (await (
+      await api(`/v1/admin/tasks/timeouts/clusters/weur/${c!.cluster}`, { headers: adminHeaders() })
+    ).json()) as {
+      members: {
+        device: string;
+        reputation: number | null;
+        detections: number;
+        quarantinedUntil: string | null;
+      }[];
+    };
+    const members = new Map(view.members.map((m) => [m.device, m]));
+    expect(members.get(c!.deviceId)?.reputation).toBeCloseTo(1 / 2.3, 9);
+    expect(members.get(c!.deviceId)).toMatchObject({ detections: 0, quarantinedUntil: null });
+    for (const d of [a!, b!]) expect(members.get(d.deviceId)!.reputation!).toBeGreaterThan(0.5);
   });
 });

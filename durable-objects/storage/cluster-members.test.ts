@@ -70,8 +70,31 @@ describe("a moved member", () => {
       m.handOver("d");
       m.forgetSettledMoves();
       expect(m.movedTo("d")).toBe(7); // its handed-over assignment may still see an old-token upload
-      m.forgetAssignmentsBefore(5);
+      m.expireAssignmentsBefore(5);
       m.forgetSettledMoves();
       expect(m.movedTo("d")).toBeNull();
+    }));
+});
+
+describe("stale assignments", () => {
+  it("are forgotten, and each member's that never got an update is counted (not one contributed to or handed over)", () =>
+    withMembers("members-expire", (m) => {
+      for (const d of ["a", "b", "c"]) m.seen(d, 1, null, null);
+      m.assign("a", 1, 10);
+      m.assign("a", 2, 20);
+      m.assign("a", 5, 50); // not stale yet
+      m.assign("b", 1, 10);
+      m.contribute("b", 1, "b:u1");
+      m.assign("c", 2, 20);
+      m.moveAway([{ device: "c", cluster: 3 }]);
+      m.handOver("c");
+      m.assign("gone", 1, 10); // not a member (it left): nothing to count it against
+
+      expect(m.expireAssignmentsBefore(5)).toEqual(new Map([["a", 2]]));
+
+      expect(m.assignment("a", 1)).toBeUndefined();
+      expect(m.assignment("b", 1)).toBeUndefined();
+      expect(m.assignment("a", 5)).toEqual({ update_key: null });
+      expect(m.expireAssignmentsBefore(5)).toEqual(new Map());
     }));
 });

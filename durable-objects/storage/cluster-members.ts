@@ -259,9 +259,21 @@ export class ClusterMembers {
       .toArray()[0];
   }
 
-  /** Assignments older than `version` can no longer be used (stale): forgotten. */
-  forgetAssignmentsBefore(version: number): void {
+  /**
+   * Assignments older than `version` can no longer be used (stale): forgotten. Returns the
+   * members whose assigned work never came, with how many such assignments each had (one
+   * contributed to or handed to another cluster is not one of them).
+   */
+  expireAssignmentsBefore(version: number): Map<string, number> {
+    const unfulfilled = this.#sql
+      .exec<{ device: string; n: number }>(
+        `SELECT a.device, COUNT(*) AS n FROM assignments a JOIN members m ON m.device = a.device
+         WHERE a.version < ? AND a.update_key IS NULL GROUP BY a.device`,
+        version,
+      )
+      .toArray();
     this.#sql.exec("DELETE FROM assignments WHERE version < ?", version);
+    return new Map(unfulfilled.map((r) => [r.device, r.n]));
   }
 
   /**

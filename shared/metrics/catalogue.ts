@@ -99,6 +99,10 @@ export const CATALOGUE = {
     type: "counter",
     help: "Devices put in quarantine.",
   },
+  fedge_assignment_timeouts_total: {
+    type: "counter",
+    help: "Assignments that went stale with no update from the device (a timeout in its reputation when trust.detect is on).",
+  },
   fedge_versions_published_total: {
     type: "counter",
     help: "Model versions published.",
