@@ -1,9 +1,9 @@
 /**
  * `npm run scenario:adversarial`: the federated spam filter of `npm run simulate` with a
  * fifth of the fleet adversarial — sign-flip, scaled ×10, Gaussian noise, two kinds of
- * free rider and a Sybil group — run three times against fedge in workerd: clean with the
- * defences on, attacked with them on, attacked with them off. It reports the accuracy of
- * each and how well the cluster's detectors (shared/trust) told the adversaries apart,
+ * free rider and a Sybil group — run four times against fedge in workerd: clean with the
+ * defences on, attacked with them on, attacked with them off, and the honest devices alone
+ * (what perfect defences could reach). It reports the accuracy of each and how well the cluster's detectors (shared/trust) told the adversaries apart,
  * from the admin's view of each cluster's members. `--help` lists the options.
  */
 import { parseArgs } from "node:util";
@@ -24,11 +24,13 @@ import { type RunOptions, type RunResult, runFederated } from "./simulate/run";
 
 const HELP = `usage: npm run scenario:adversarial [-- options]
 
-Trains the federated spam filter (as npm run simulate does, dense f32) three times against
+Trains the federated spam filter (as npm run simulate does, dense f32) four times against
 fedge in workerd: clean with the defences on; with adversarial devices and the defences on
 (gaming detection, reputation, quarantine, a robust aggregator at each cluster); with the
-same adversaries and the defences off (no detection, the weighted mean). Prints accuracy,
-detection recall and false-positive rate.
+same adversaries and the defences off (no detection, the weighted mean); and with the
+honest devices alone, the adversaries and their data absent — the most defences that
+removed exactly the adversaries could reach. Prints accuracy, detection recall and
+false-positive rate.
 
   --devices N            virtual devices (default 100)
   --versions N           train until the model reaches this version (default 30)
@@ -145,12 +147,19 @@ interface Scenario {
   label: string;
   attacked: boolean;
   defended: boolean;
+  /** Only the honest devices take part: the adversaries, and their data, are absent. */
+  honestOnly?: boolean;
 }
 const SCENARIOS: Scenario[] = [
   { name: "clean", label: "clean, defences on", attacked: false, defended: true },
   { name: "attacked", label: "attacked, defences on", attacked: true, defended: true },
   { name: "undefended", label: "attacked, defences off", attacked: true, defended: false },
+  // What perfect defences could reach: the adversaries' updates gone, and with them their data.
+  { name: "honest-only", label: "honest devices alone", attacked: false, defended: true, honestOnly: true },
 ];
+/** The devices (indices into the roster) of a scenario's fleet. */
+const fleetOf = (scenario: Scenario) =>
+  roles.flatMap((r, i) => (scenario.honestOnly && r !== "honest" ? [] : [i]));
 
 const common: Omit<RunOptions, "label"> = {
   model,
@@ -176,10 +185,12 @@ for (const scenario of SCENARIOS) {
     trainingPart(sybilDevices[0] ?? 0),
     seed * 104_729,
   );
-  const scenarioRoles: Role[] = scenario.attacked ? roles : roles.map(() => "honest");
+  const fleet = fleetOf(scenario);
+  const scenarioRoles: Role[] = fleet.map((i) => (scenario.attacked ? roles[i]! : "honest"));
   let trust: { detection: Detection; status: TrustStatus } | undefined;
   const run = await runFederated({
     ...common,
+    shards: fleet.map((i) => shards[i]!),
     label: scenario.label,
     taskConfig: (config) => ({
       ...config,
@@ -194,9 +205,10 @@ for (const scenario of SCENARIOS) {
     }),
     // An attacker reports a charging battery: it is never told to wait, so it attacks every round it can.
     ignoresBattery: (i) => scenarioRoles[i] !== "honest",
-    trainer: (i, honest) => {
-      const role = scenarioRoles[i]!;
+    trainer: (k, honest) => {
+      const role = scenarioRoles[k]!;
       if (role === "honest") return honest;
+      const i = fleet[k]!;
       return attackTrainer(role, {
         honest,
         examples: trainingPart(i).length,
@@ -226,6 +238,7 @@ for (const scenario of SCENARIOS) {
 const clean = results.get("clean")!;
 const attacked = results.get("attacked")!;
 const undefended = results.get("undefended")!;
+const honestOnly = results.get("honest-only")!;
 const found = attacked.detection;
 const cleanFound = clean.detection;
 
@@ -256,6 +269,7 @@ const row = (label: string, r: RunResult, d: Detection | null, adversarial: bool
 row("clean, defences on", clean.run, cleanFound, false);
 row("attacked, defences on", attacked.run, found, true);
 row("attacked, defences off", undefended.run, null, true);
+row("honest devices alone", honestOnly.run, null, false);
 say("");
 say("| attack kind       | devices | judged | detected | last flagged by                                  |");
 say("| ----------------- | ------- | ------ | -------- | ------------------------------------------------ |");
@@ -309,6 +323,7 @@ if (opts.json) {
       cleanAccuracy: clean.run.finalAccuracy,
       attackedAccuracy: attacked.run.finalAccuracy,
       undefendedAccuracy: undefended.run.finalAccuracy,
+      honestOnlyAccuracy: honestOnly.run.finalAccuracy,
       recall: found.recall,
       recallOfJudged: found.recallOfJudged,
       falsePositiveRate: found.falsePositiveRate,
@@ -324,16 +339,19 @@ if (opts.json) {
         clean: lastFive(clean.run),
         attacked: lastFive(attacked.run),
         undefended: lastFive(undefended.run),
+        honestOnly: lastFive(honestOnly.run),
       },
       versions: {
         clean: clean.run.versions,
         attacked: attacked.run.versions,
         undefended: undefended.run.versions,
+        honestOnly: honestOnly.run.versions,
       },
       rejected: {
         clean: clean.run.rejected,
         attacked: attacked.run.rejected,
         undefended: undefended.run.rejected,
+        honestOnly: honestOnly.run.rejected,
       },
       robust,
       flushSeconds,
