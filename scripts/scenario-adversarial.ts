@@ -3,8 +3,9 @@
  * fifth of the fleet adversarial — sign-flip, scaled ×10, Gaussian noise, two kinds of
  * free rider and a Sybil group — run four times against fedge in workerd: clean with the
  * defences on, attacked with them on, attacked with them off, and the honest devices alone
- * (what perfect defences could reach). It reports the accuracy of each and how well the cluster's detectors (shared/trust) told the adversaries apart,
- * from the admin's view of each cluster's members. `--help` lists the options.
+ * (what perfect defences could reach). It reports the accuracy of each and how well the
+ * cluster's detectors (shared/trust) told the adversaries apart, from the admin's view of
+ * each cluster's members. `--help` lists the options.
  */
 import { parseArgs } from "node:util";
 import { denseF32Encoder } from "../sdk/core/encoder";
