@@ -34,7 +34,7 @@ import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { ClusterMembers, type Handover } from "./storage/cluster-members";
 import { readWeights } from "./storage/model-store";
-import { ensureTable } from "./storage/schema";
+import { ensureTable, isWithoutRowid } from "./storage/schema";
 import { roundName, type SecurePolicy, SecureRounds, type SecureRoundView } from "./storage/secure-rounds";
 import { clusterName, treeNodeStub } from "./stubs";
 import { weightsKey } from "./task-types";
@@ -177,7 +177,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       sql,
       "receipts",
       "CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID",
-      (definition) => definition.includes("WITHOUT ROWID"),
+      isWithoutRowid,
     );
     this.#members = new ClusterMembers(sql);
     this.#compression = new ClusterCompression(sql, this.meta);
@@ -185,7 +185,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       sql,
       "input_factors",
       "CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL) WITHOUT ROWID",
-      (definition) => definition.includes("WITHOUT ROWID"),
+      isWithoutRowid,
     );
     // New ids follow the largest kept (the window keeps it), so norms stay in order without AUTOINCREMENT.
     ensureTable(

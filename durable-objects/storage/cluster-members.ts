@@ -5,7 +5,7 @@
  * (durable-objects/cluster-aggregator.ts) read and write through this.
  */
 import type { ReputationState } from "../../shared/trust/index";
-import { ensureTable } from "./schema";
+import { ensureTable, isWithoutRowid } from "./schema";
 
 export type MemberRow = {
   device: string;
@@ -48,7 +48,7 @@ export class ClusterMembers {
       `CREATE TABLE IF NOT EXISTS assignments (
       device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
       PRIMARY KEY (version, device)) WITHOUT ROWID`,
-      (definition) => definition.includes("WITHOUT ROWID"),
+      isWithoutRowid,
     );
     sql.exec("CREATE TABLE IF NOT EXISTS moves (device TEXT PRIMARY KEY, cluster INTEGER NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS queue (version INTEGER NOT NULL, device TEXT NOT NULL, queued_at INTEGER NOT NULL,

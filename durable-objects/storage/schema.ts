@@ -12,6 +12,11 @@ export function hasColumn(sql: SqlStorage, table: string, column: string): boole
     .some((c) => c.name === column);
 }
 
+/** ensureTable's `current` for a table that must be stored WITHOUT ROWID. */
+export function isWithoutRowid(definition: string): boolean {
+  return definition.includes("WITHOUT ROWID");
+}
+
 /**
  * Creates `table` with `create` (its `CREATE TABLE IF NOT EXISTS` statement), or rebuilds a
  * table created with an older definition — one `current` rejects — keeping its rows in the
