@@ -219,12 +219,15 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         this.#changed();
         return { action: "moved", cluster: movedTo, handover: away } satisfies CheckinDecision;
       }
+      // A device that may not train is not expected to report: it does not count as active.
+      const trains = mayTrain(report.battery, { minBatteryLevel: current.minBatteryLevel });
       const decision = this.ctx.storage.transactionSync((): CheckinDecision => {
         members.seen(
           device,
           now,
           report.battery ? JSON.stringify(report.battery) : null,
           report.network ? JSON.stringify(report.network) : null,
+          trains ? current.version : null,
         );
         if (handover) members.adopt(device, handover);
         // The first telemetry kept: its erasure needs an alarm. (A later report only makes the memo early, which is harmless.)
@@ -237,11 +240,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           retryAfterSeconds,
           ...(position === undefined ? {} : { position }),
         });
-        // A device that may not train is not expected to report: it does not count as active.
-        if (!mayTrain(report.battery, { minBatteryLevel: current.minBatteryLevel })) {
-          return wait("battery", LOW_BATTERY_RETRY_SECONDS);
-        }
-        members.markActive(device, current.version);
+        if (!trains) return wait("battery", LOW_BATTERY_RETRY_SECONDS);
         this.noteVersion(current.version);
         this.#observe(id, current.version);
         const untilDeadline = Math.ceil((current.deadlineAt - now) / 1000);

@@ -98,3 +98,23 @@ describe("stale assignments", () => {
       expect(m.expireAssignmentsBefore(5)).toEqual(new Map());
     }));
 });
+
+describe("a check-in", () => {
+  it("makes its member active at the version it may train on, never backwards, and leaves activity alone without one", () =>
+    withMembers("members-seen-active", (m) => {
+      const activeAt = (version: number) => m.progress(version, 0).active;
+      m.seen("d", 1, null, null); // may not train (e.g. low battery): a member, not active
+      expect(m.count()).toBe(1);
+      expect(activeAt(0)).toBe(0);
+      m.seen("d", 2, null, null, 5);
+      expect(activeAt(5)).toBe(1);
+      m.seen("d", 3, null, null, 4); // an older version (a late answer): activity does not move back
+      expect(activeAt(5)).toBe(1);
+      m.seen("d", 4, null, null); // without one: still active at 5
+      expect(activeAt(5)).toBe(1);
+      m.seen("d", 5, null, null, 6);
+      expect([activeAt(6), activeAt(7)]).toEqual([1, 0]);
+      m.seen("e", 6, null, null, 6); // a new member that may train is active at once
+      expect(activeAt(6)).toBe(2);
+    }));
+});

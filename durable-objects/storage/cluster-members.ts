@@ -170,16 +170,28 @@ export class ClusterMembers {
     );
   }
 
-  /** Records a check-in: the device becomes a member if it was not, with its reports. */
-  seen(device: string, now: number, battery: string | null, network: string | null): void {
+  /**
+   * Records a check-in: the device becomes a member if it was not, with its reports, and —
+   * given `activeVersion`, the version it may train on — active at it, as markActive would
+   * (never backwards). One statement: the row is written once per check-in, not twice.
+   */
+  seen(
+    device: string,
+    now: number,
+    battery: string | null,
+    network: string | null,
+    activeVersion: number | null = null,
+  ): void {
     this.#sql.exec(
       `INSERT INTO members (device, joined_at, last_seen_at, active_version, battery, network)
-       VALUES (?1, ?2, ?2, NULL, ?3, ?4)
-       ON CONFLICT (device) DO UPDATE SET last_seen_at = ?2, battery = ?3, network = ?4`,
+       VALUES (?1, ?2, ?2, ?5, ?3, ?4)
+       ON CONFLICT (device) DO UPDATE SET last_seen_at = ?2, battery = ?3, network = ?4,
+         active_version = CASE WHEN ?5 > COALESCE(active_version, -1) THEN ?5 ELSE active_version END`,
       device,
       now,
       battery,
       network,
+      activeVersion,
     );
   }
 
