@@ -34,6 +34,7 @@ import type { AggregationLog, SealedBatch } from "./storage/aggregation-log";
 import { BlobStore } from "./storage/blob-store";
 import { ClusterMembers, type Handover } from "./storage/cluster-members";
 import { readWeights } from "./storage/model-store";
+import { createNormBatches, keepNorms, sealedNorms } from "./storage/norm-batches";
 import { ensureTable, isWithoutRowid } from "./storage/schema";
 import { roundName, type SecurePolicy, SecureRounds, type SecureRoundView } from "./storage/secure-rounds";
 import { clusterName, treeNodeStub } from "./stubs";
@@ -153,7 +154,12 @@ const HOUSEKEEPING_MS = 3600_000;
 
 export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   protected override readonly tier = "cluster";
-  /** Accepted updates' norms, oldest first, for adaptive clipping; loaded on first use. */
+  /**
+   * Accepted updates' norms, oldest first (adaptive clipping's window, the norm-outlier
+   * detector's baseline); loaded on first use. Stored without a row per update: the log
+   * keeps the norms of the inputs not yet sealed, `norm_batches` one row per sealed batch
+   * (written in the seal's transaction: onSeal), as many of the newest as cover the window.
+   */
   #norms: number[] | null = null;
   #housekeptAt: number | undefined;
   /** When the member longest silent that still has telemetry last checked in: null for none, undefined until read. */
@@ -187,13 +193,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       "CREATE TABLE IF NOT EXISTS input_factors (id TEXT PRIMARY KEY, factor REAL NOT NULL) WITHOUT ROWID",
       isWithoutRowid,
     );
-    // New ids follow the largest kept (the window keeps it), so norms stay in order without AUTOINCREMENT.
-    ensureTable(
-      sql,
-      "norms",
-      "CREATE TABLE IF NOT EXISTS norms (id INTEGER PRIMARY KEY, norm REAL NOT NULL)",
-      (definition) => !definition.includes("AUTOINCREMENT"),
-    );
+    createNormBatches(sql);
   }
 
   /**
@@ -372,7 +372,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         );
       }
       const norm = log.measure(update.codec, update.payload);
-      const clip = clipFactor(norm, clipBound(id.clipping, this.#recentNorms()));
+      const clip = clipFactor(norm, clipBound(id.clipping, this.#recentNorms(id)));
       const weight = id.unitWeights ? 1 : update.sampleWeight;
       const scale = weight * stalenessWeight(id.staleness, staleness) * clip;
       const m = this.metrics();
@@ -384,8 +384,6 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         this.#members.markActive(update.device, currentVersion);
         this.noteVersion(currentVersion);
         this.#observe(id, currentVersion);
-        sql.exec("INSERT INTO norms (norm) VALUES (?)", norm);
-        sql.exec("DELETE FROM norms WHERE id <= (SELECT MAX(id) FROM norms) - ?", normWindow(id));
         log.append(
           {
             id: key,
@@ -599,6 +597,8 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
 
   /** At a flush: the share of the active members that had contributed to the newest version. */
   protected override onSeal(id: ClusterIdentity, m: MetricSet, now: number): void {
+    // From the log, not memory: this update's norm is logged before it is remembered.
+    keepNorms(this.ctx.storage.sql, this.log(id).norms(null), normWindow(id));
     if (id.trust.detect) this.#judge(id, m, now);
     if (id.controller) {
       const inputs = this.log(id)
@@ -638,7 +638,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const reputation = this.#members.reputation(input.device);
       if (reputation) reputations.set(input.device, reputation);
     }
-    const judgement = this.#trust.judge(inputs, id.dim, id.trust, reputations, this.#recentNorms(), now);
+    const judgement = this.#trust.judge(inputs, id.dim, id.trust, reputations, this.#recentNorms(id), now);
     for (const [input, factor] of judgement.factors) {
       sql.exec("INSERT OR REPLACE INTO input_factors (id, factor) VALUES (?, ?)", input, factor);
     }
@@ -813,18 +813,19 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   }
 
   #rememberNorm(norm: number, window: number): void {
-    const norms = this.#recentNorms();
+    const norms = this.#norms;
+    if (!norms) return; // loaded from storage when next needed, this one included
     norms.push(norm);
     if (norms.length > 2 * window) norms.splice(0, norms.length - window);
   }
 
-  #recentNorms(): number[] {
-    if (!this.#norms) {
-      this.#norms = this.ctx.storage.sql
-        .exec<{ norm: number }>("SELECT norm FROM norms ORDER BY id")
-        .toArray()
-        .map((r) => r.norm);
-    }
+  #recentNorms(id: ClusterIdentity): number[] {
+    // norm_batches: the norms up to the last seal (a batch still waiting for its parent
+    // included); the log: the open inputs' norms since.
+    this.#norms ??= [
+      ...sealedNorms(this.ctx.storage.sql).slice(-normWindow(id)),
+      ...this.log(id).norms(null),
+    ];
     return this.#norms;
   }
 }

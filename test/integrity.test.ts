@@ -2,7 +2,7 @@
  * Regression tests for the integrity findings (issue 8): each reproduces what a device, a
  * bad batch or a failed call could do to a round, and pins what happens now.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { Coordinator } from "../durable-objects/coordinator";
@@ -332,6 +332,40 @@ describe("5. bounded influence", () => {
     const [v0, v1] = [await weights("clip-adaptive", 0), await weights("clip-adaptive", 1)];
     const expected = (1 + 1.1 + 1.2 + 1.3 + 1.4 + 4.8) / 6;
     expect(v1[0]! - v0[0]!).toBeCloseTo(expected, 5);
+  });
+
+  it("keeps the adaptive clipping window through an eviction: norms already sent upstream and norms still open both count", async () => {
+    // Prepare: three devices. Version 0 takes norms 1.0, 1.1, 1.2 (sealed, sent up, gone from
+    // the cluster's log); in version 1 two of them send 1.3 and 1.4, still open when the cluster is evicted.
+    await createTask("clip-evict", {
+      model: model(16),
+      round: { targetUpdates: 3, deadlineSeconds: 3600 },
+      clusters: { targetSize: 3 },
+    });
+    const devices: Device[] = [];
+    for (let i = 0; i < 3; i++) devices.push(await register("clip-evict", "weur"));
+    for (const [i, d] of devices.entries()) {
+      expect((await upload("clip-evict", d, spike(1 + i * 0.1), { sampleWeight: 1 })).status).toBe(202);
+    }
+    await waitForVersion("clip-evict", 1);
+    for (const [i, d] of devices.slice(0, 2).entries()) {
+      expect(await assign("clip-evict", d)).toBe(1);
+      const res = await upload("clip-evict", d, spike(1.3 + i * 0.1), { sampleWeight: 1, baseVersion: 1 });
+      expect(res.status).toBe(202);
+    }
+    const cluster = clusterStub(env, "clip-evict", "weur", devices[0]!.cluster);
+    expect((await cluster.status()).openUpdates).toBe(2);
+    await evictDurableObject(cluster);
+
+    // Execute: the third sends 1e6.
+    expect(await assign("clip-evict", devices[2]!)).toBe(1);
+    const res = await upload("clip-evict", devices[2]!, spike(1e6), { sampleWeight: 1, baseVersion: 1 });
+    expect(res.status).toBe(202);
+
+    // Assert: the rebuilt cluster still saw five norms (median 1.2): the outlier counted as 4.8.
+    await waitForVersion("clip-evict", 2);
+    const [v1, v2] = [await weights("clip-evict", 1), await weights("clip-evict", 2)];
+    expect(v2[0]! - v1[0]!).toBeCloseTo((1.3 + 1.4 + 4.8) / 3, 5);
   });
 });
 

@@ -404,6 +404,17 @@ export class AggregationLog {
     });
   }
 
+  /** The norms of the open batch's inputs (null) or of the sealed batch `batch`, in log order. */
+  norms(batch: number | null): number[] {
+    return this.#sql
+      .exec<{ norm: number }>(
+        "SELECT norm FROM log_inputs WHERE seqno > ? AND seqno <= ? ORDER BY seqno",
+        ...this.#range(batch),
+      )
+      .toArray()
+      .map((r) => r.norm);
+  }
+
   /** Bytes the running sums hold (the open batch's and the sealed one's accumulators). */
   get memoryBytes(): number {
     return this.#open.acc.memoryBytes + (this.#sealed?.acc.memoryBytes ?? 0);
