@@ -43,7 +43,7 @@ export interface LocalServiceOptions {
   tokenSecret?: string;
   /**
    * A module to run as the entry instead of the build's `index.js`: it imports the build
-   * as `./index.js` and re-exports it, wrapped (the load test's fault harness). Copied
+   * as `./index.js` and re-exports it, wrapped (the load test's harness entry). Copied
    * into `outdir`; never part of a deployment.
    */
   entry?: string;

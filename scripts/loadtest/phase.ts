@@ -14,6 +14,8 @@ export interface PhaseResult {
   windowMs: number;
   /** The measured service's workerd: CPU and bytes written, phase plus settling. */
   usage: Usage;
+  /** SQLite rows its Durable Objects wrote over the same span, by tier (fedge only; null when unknown). */
+  rows: Record<string, number> | null;
   /** The other service's workerd meanwhile (leftover background work), in % of one core. */
   otherServiceCpuPercent: number;
   settleMs: number;
@@ -32,12 +34,15 @@ export interface PhaseSetup {
   meters: ProcessMeter[];
   /** Settling: at least the first (the tiers' waits), at most the second. */
   settleMs: [number, number];
+  /** Reads the service's SQLite rows written so far, by tier (fedge's harness entry). */
+  rows?: () => Promise<Record<string, number>>;
 }
 
 export async function measure(
   s: PhaseSetup,
   load: (rec: PhaseRecorder) => Promise<void>,
 ): Promise<PhaseResult> {
+  const rows0 = await s.rows?.();
   const usage0 = s.meter.read();
   const all0 = total(s.meters);
   const machine0 = machineBusyMs();
@@ -50,11 +55,13 @@ export async function measure(
   const services = total(s.meters) - all0;
   const other = machineBusyMs() - machine0 - self - services;
   const usage = subtract(s.meter.read(), usage0);
+  const rows1 = await s.rows?.();
   return {
     name: s.name,
     rec,
     windowMs: s.windowMs,
     usage,
+    rows: rows0 && rows1 ? rowsBetween(rows0, rows1) : null,
     otherServiceCpuPercent: Math.round((100 * (services - usage.cpuMs)) / elapsed),
     settleMs: Math.round(settleMs),
     clientCpuPercent: Math.round((100 * self) / elapsed),
@@ -69,4 +76,18 @@ export function perSec(p: PhaseResult): number {
 
 function total(meters: ProcessMeter[]): number {
   return meters.reduce((s, m) => s + m.read().cpuMs, 0);
+}
+
+/** Rows written between two readings, by tier; null if the counts went back (workerd restarted in between). */
+function rowsBetween(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> | null {
+  const rows: Record<string, number> = {};
+  for (const [tier, n] of Object.entries(after)) {
+    const d = n - (before[tier] ?? 0);
+    if (d < 0) return null;
+    rows[tier] = d;
+  }
+  return rows;
 }

@@ -1,6 +1,6 @@
 /** The figures of a run, in the JSON shape issue 9 asks for (plus context keys). */
 import type { LoadtestOptions } from "./options";
-import { perSec } from "./phase";
+import { type PhaseResult, perSec } from "./phase";
 import type { RunResult } from "./run";
 import { jainIndex, type Percentiles, type PhaseRecorder, percentiles, round } from "./stats";
 
@@ -39,6 +39,9 @@ export interface LoadtestReport {
   countedUpdates: number;
   lostAcked: number;
   storageBytesPerAccepted: number | null;
+  /** SQLite rows fedge's Durable Objects wrote per 202 at saturation (what Cloudflare bills): in all, and by tier. */
+  storageRowsPerAccepted: number | null;
+  storageRowsByTier: Record<string, number> | null;
   // Context.
   frameBytes: number;
   bareCpuMsPerRequest: number | null;
@@ -136,6 +139,7 @@ export function report(o: LoadtestOptions, r: RunResult, seconds: number): Loadt
     countedUpdates: rec.countedUpdates,
     lostAcked: rec.lostAcked,
     storageBytesPerAccepted: ratioOf(sum(fedge.map((p) => p.usage.writeBytes)), accepted, 0),
+    ...rowsPerAccepted(fedge, accepted),
     frameBytes: r.frameBytes,
     bareCpuMsPerRequest: ratioOf(sum(bare.map((p) => p.usage.cpuMs)), bareAccepted, 2),
     bareStorageBytesPerRequest: ratioOf(sum(bare.map((p) => p.usage.writeBytes)), bareAccepted, 0),
@@ -174,5 +178,23 @@ export function report(o: LoadtestOptions, r: RunResult, seconds: number): Loadt
     },
     versions: r.versions,
     seconds,
+  };
+}
+
+/** Rows written per 202 over the saturation phases, in all and by tier; null if a phase could not count them. */
+function rowsPerAccepted(
+  phases: PhaseResult[],
+  accepted: number,
+): Pick<LoadtestReport, "storageRowsPerAccepted" | "storageRowsByTier"> {
+  const byTier: Record<string, number> = {};
+  for (const p of phases) {
+    if (!p.rows) return { storageRowsPerAccepted: null, storageRowsByTier: null };
+    for (const [tier, n] of Object.entries(p.rows)) byTier[tier] = (byTier[tier] ?? 0) + n;
+  }
+  return {
+    storageRowsPerAccepted: ratioOf(sum(Object.values(byTier)), accepted, 2),
+    storageRowsByTier: Object.fromEntries(
+      Object.entries(byTier).map(([tier, n]) => [tier, ratioOf(n, accepted, 2) ?? 0]),
+    ),
   };
 }

@@ -265,6 +265,7 @@ function phase(r: Run, name: string, target: "fedge" | "bare", windowMs: number)
     meter: target === "fedge" ? r.services.fedgeMeter : r.services.bareMeter,
     meters: [r.services.fedgeMeter, r.services.bareMeter],
     settleMs: [target === "fedge" ? 3 * FLUSH_SECONDS * 1000 : 250, r.o.quick ? 5_000 : 15_000],
+    ...(target === "fedge" ? { rows: () => r.services.fedgeRows() } : {}),
   };
 }
 

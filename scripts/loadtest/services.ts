@@ -1,8 +1,8 @@
 /**
  * The two services under test, each in its own workerd with Durable Object storage on
- * disk (so disk writes can be read from /proc): fedge, built as for deployment (with the
- * fault harness as its entry in the evict and slow-parent stress modes), and the bare
- * ceiling. fedge can be killed (SIGKILL to its workerd) and started again on the same
+ * disk (so disk writes can be read from /proc): fedge, built as for deployment with the
+ * load test's harness as its entry (./harness-entry.js: SQLite rows written, and the evict
+ * and slow-parent stress modes' faults), and the bare ceiling. fedge can be killed (SIGKILL to its workerd) and started again on the same
  * storage; devices reach it through one transport that always points at the live one.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,8 +19,13 @@ export interface Faults {
   slowParentMs?: number;
 }
 
+/** SQLite rows fedge's Durable Objects wrote since its workerd started, by tier (GET /__loadtest/rows). */
+export type RowsWritten = Record<"cluster" | "region" | "coordinator" | "directory", number>;
+
 export interface Services {
   fedge: Transport;
+  /** The rows fedge's workerd has written so far (counted by the harness entry). */
+  fedgeRows(): Promise<RowsWritten>;
   adminToken: string;
   fedgeMeter: ProcessMeter;
   bare: BareService;
@@ -52,12 +57,8 @@ export async function startServices(
     persistDir: join(root, "fedge"),
     tokenSecret: crypto.randomUUID(),
     inspector,
-    ...(faults
-      ? {
-          entry: fileURLToPath(new URL("./fault-entry.js", import.meta.url)),
-          bindings: { LOADTEST_FAULTS: JSON.stringify(faults) },
-        }
-      : {}),
+    entry: fileURLToPath(new URL("./harness-entry.js", import.meta.url)),
+    ...(faults ? { bindings: { LOADTEST_FAULTS: JSON.stringify(faults) } } : {}),
   };
   const fedgeMeter = new ProcessMeter();
   const bareMeter = new ProcessMeter();
@@ -78,6 +79,7 @@ export async function startServices(
   }
   return {
     fedge: { fetch: (path, init) => fedge.fetch(path, init) },
+    fedgeRows: async () => (await (await fedge.fetch("/__loadtest/rows")).json()) as RowsWritten,
     adminToken: fedge.adminToken,
     fedgeMeter,
     bare,

@@ -2,13 +2,13 @@
  * Stress modes (`--stress`), each run inside the ordinary phases so the same figures and
  * the same reconciliation come out:
  *
- * - evict: the fault harness (./fault-entry.js) resets a cluster or region right after
+ * - evict: the harness entry (./harness-entry.js) resets a cluster or region right after
  *   its parent acknowledged one of its partials, every ABORT_EVERY-th partial (an eviction
  *   mid-flush, in the lost-ack window); and, every EVICT_EVERY_MS, Miniflare evicts a
  *   running cluster or region chosen from the seeded stream (an eviction at any moment).
  * - restart: fedge's workerd is SIGKILLed in the middle of the first saturation phase
  *   and of the overload phase, and started again on the same storage.
- * - slow-parent: the fault harness makes each region take --slow-parent-ms per cluster
+ * - slow-parent: the harness entry makes each region take --slow-parent-ms per cluster
  *   partial, one at a time.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -24,7 +24,7 @@ export interface StressReport {
   mode: StressMode;
   evictions?: { requested: number; evicted: number; notRunning: number; failed: number };
   restarts?: { count: number; downtimeMs: number[] };
-  /** What the fault harness injected (GET /__loadtest/faults). */
+  /** What the harness entry injected (GET /__loadtest/faults). */
   injected?: Record<string, number>;
   slowParentMs?: number;
 }
@@ -94,7 +94,7 @@ export function restartAfter(services: Services, afterMs: number, downtimes: num
   });
 }
 
-/** The fault harness's counters. */
+/** The harness entry's fault counters. */
 export async function injected(services: Services): Promise<Record<string, number>> {
   const res = await services.fedge.fetch("/__loadtest/faults");
   return (await res.json()) as Record<string, number>;

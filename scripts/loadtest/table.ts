@@ -27,6 +27,16 @@ export function table(r: LoadtestReport): string {
       `${n(r.bareStorageBytesPerRequest)} (${n((r.bareStorageBytesPerRequest ?? 0) / frame, 1)}×)`,
       "≤ 3× frame",
     ],
+    [
+      "SQLite rows written per 202 (Cloudflare bills them)",
+      r.storageRowsByTier
+        ? `${n(r.storageRowsPerAccepted, 2)} (${Object.entries(r.storageRowsByTier)
+            .map(([tier, rows]) => `${tier} ${n(rows, 2)}`)
+            .join(", ")})`
+        : "–",
+      "1 (its INSERT)",
+      "",
+    ],
     ["check-in latency p50 / p95 / p99 ms", pct(r.latencyMs.checkin), "", ""],
     ["upload latency p50 / p95 / p99 ms", pct(r.latencyMs.upload), "", ""],
     [

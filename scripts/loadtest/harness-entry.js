@@ -1,9 +1,15 @@
 /**
- * The load test's stress harness around fedge's deploy build: loaded only by
- * `npm run loadtest -- --stress evict|slow-parent` (scripts/local-service.ts copies it
- * next to the build as the entry module), never deployed; fedge's code does not know it.
- * It re-exports the build, subclassing the two tier classes as the LOADTEST_FAULTS
- * binding (JSON) asks:
+ * The load test's harness around fedge's deploy build: the entry module of every
+ * `npm run loadtest` (scripts/local-service.ts copies it next to the build), never
+ * deployed; fedge's code does not know it. It re-exports the build with its four Durable
+ * Object classes subclassed, to:
+ *
+ * - **count SQLite rows written**, per tier: every statement's `cursor.rowsWritten`, the
+ *   figure Cloudflare bills a SQLite-backed Durable Object by (each row of a table or of an
+ *   index a statement writes or deletes). GET /__loadtest/rows answers the totals since
+ *   this workerd started. Read when exec returns: the statements fedge writes with run
+ *   to completion there (none returns rows).
+ * - **inject faults**, as the LOADTEST_FAULTS binding (JSON) asks (`--stress`):
  *
  *   abortAfterAckEvery: k  Every k-th partial a cluster or region delivers, the sender is
  *                          reset with ctx.abort() — what eviction does to a running object
@@ -13,14 +19,41 @@
  *   slowParentMs: d        Region aggregators take cluster partials one at a time, d ms
  *                          each: a parent that cannot keep up with its children.
  *
- * GET /__loadtest/faults answers what was injected. Each wrapped method is checked at
- * start-up, so a renamed one fails loudly instead of silently injecting nothing.
+ *   GET /__loadtest/faults answers what was injected.
+ *
+ * Each wrapped method is checked at start-up, so a renamed one fails loudly instead of
+ * silently injecting nothing.
  */
 import * as build from "./index.js";
 
 export * from "./index.js";
 
 const counters = { delivered: 0, abortedAfterAck: 0, slowedPartials: 0 };
+const rowsWritten = { cluster: 0, region: 0, coordinator: 0, directory: 0 };
+
+const tierOf = new WeakMap();
+let counted = false;
+
+/**
+ * Counts the rows `ctx`'s SQLite statements write under `tier`. The SqlStorage prototype's
+ * exec is wrapped once (each object's storage.sql is one object, its key here): a proxy
+ * around ctx would not do, as the Durable Object base class takes only the real one.
+ */
+function countRows(ctx, tier) {
+  const sql = ctx.storage.sql;
+  tierOf.set(sql, tier);
+  if (counted) return;
+  counted = true;
+  const prototype = Object.getPrototypeOf(sql);
+  const exec = prototype.exec;
+  prototype.exec = function (...args) {
+    const cursor = exec.apply(this, args);
+    const owner = tierOf.get(this);
+    if (owner) rowsWritten[owner] += cursor.rowsWritten;
+    return cursor;
+  };
+}
+
 let config = null;
 
 function faults(env) {
@@ -33,7 +66,7 @@ for (const [cls, method] of [
   [build.Coordinator, "ingestPartial"],
 ]) {
   if (typeof cls?.prototype?.[method] !== "function") {
-    throw new Error(`fault harness: the build's ${cls?.name ?? "class"} has no method ${method}`);
+    throw new Error(`load test harness: the build's ${cls?.name ?? "class"} has no method ${method}`);
   }
 }
 
@@ -72,6 +105,7 @@ function senderEnv(env, ctx, binding) {
 
 export class ClusterAggregator extends build.ClusterAggregator {
   constructor(ctx, env) {
+    countRows(ctx, "cluster");
     super(ctx, senderEnv(env, ctx, "REGION"));
   }
 }
@@ -80,6 +114,7 @@ export class RegionAggregator extends build.RegionAggregator {
   #turn = Promise.resolve();
 
   constructor(ctx, env) {
+    countRows(ctx, "region");
     super(ctx, senderEnv(env, ctx, "COORDINATOR"));
   }
 
@@ -97,9 +132,25 @@ export class RegionAggregator extends build.RegionAggregator {
   }
 }
 
+export class Coordinator extends build.Coordinator {
+  constructor(ctx, env) {
+    countRows(ctx, "coordinator");
+    super(ctx, env);
+  }
+}
+
+export class Directory extends build.Directory {
+  constructor(ctx, env) {
+    countRows(ctx, "directory");
+    super(ctx, env);
+  }
+}
+
 export default {
   fetch(request, env, ctx) {
-    if (new URL(request.url).pathname === "/__loadtest/faults") return Response.json(counters);
+    const path = new URL(request.url).pathname;
+    if (path === "/__loadtest/faults") return Response.json(counters);
+    if (path === "/__loadtest/rows") return Response.json(rowsWritten);
     return build.default.fetch(request, env, ctx);
   },
 };
