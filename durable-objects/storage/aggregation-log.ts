@@ -333,27 +333,35 @@ export class AggregationLog {
     metrics: (log: AggregationLog) => MetricSet = emptyMetrics,
     route: () => string | null = () => null,
   ): SealedBatch | null {
-    if (!this.#sealed) {
+    const nextAttemptAt = now + SEND_LEASE_MS;
+    if (this.#sealed) {
+      this.#sealed.nextAttemptAt = nextAttemptAt;
+      this.#sql.exec(
+        "UPDATE log_batches SET next_attempt_at = ? WHERE seq = ?",
+        nextAttemptAt,
+        this.#sealed.seq,
+      );
+    } else {
       if (this.#open.inputs === 0) return null;
       const seq = this.#nextSeq();
       const sealed = metrics(this);
       const to = route();
       const upto = this.#sql.exec<{ upto: number }>("SELECT MAX(seqno) AS upto FROM log_inputs").one().upto;
+      // Written with its first attempt's lease: one row write, not an insert and an update.
       this.#sql.exec(
-        "INSERT INTO log_batches (seq, metrics, route, upto) VALUES (?, ?, ?, ?)",
+        "INSERT INTO log_batches (seq, next_attempt_at, metrics, route, upto) VALUES (?, ?, ?, ?, ?)",
         seq,
+        nextAttemptAt,
         JSON.stringify(sealed),
         to,
         upto,
       );
       this.#sql.exec("UPDATE log_state SET next_seq = ?", seq + 1);
-      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt: 0, metrics: sealed, route: to, upto };
+      this.#sealed = { ...this.#open, seq, attempts: 0, nextAttemptAt, metrics: sealed, route: to, upto };
       this.#open = this.#running();
       this.#openSince = null;
     }
     const s = this.#sealed;
-    s.nextAttemptAt = now + SEND_LEASE_MS;
-    this.#sql.exec("UPDATE log_batches SET next_attempt_at = ? WHERE seq = ?", s.nextAttemptAt, s.seq);
     return {
       seq: s.seq,
       attempts: s.attempts,
