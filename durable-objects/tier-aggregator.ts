@@ -7,7 +7,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { encodeExact } from "../shared/codecs/encoder";
-import { emptyMetrics, type MetricSet } from "../shared/metrics/metric-set";
+import { emptyMetrics, isEmpty, type MetricSet } from "../shared/metrics/metric-set";
 import { record } from "../shared/metrics/record";
 import type { Region } from "../shared/regions";
 import { fail, type Result } from "../shared/result";
@@ -57,6 +57,8 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
    */
   #metrics: MetricSet;
   #metricsPersistedAt = 0;
+  /** Whether meta "metrics" holds none: a seal then need not write the reset. */
+  #metricsStoredEmpty: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +66,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
     this.#blobs = new BlobStore(ctx.storage.sql);
     this.#identity = this.meta.get<I>("identity");
     this.#metrics = this.meta.get<MetricSet>("metrics") ?? emptyMetrics();
+    this.#metricsStoredEmpty = isEmpty(this.#metrics);
     this.#identityJson = this.#identity && JSON.stringify(this.#identity);
   }
 
@@ -121,6 +124,7 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
     if (now - this.#metricsPersistedAt < METRICS_PERSIST_MS) return;
     this.meta.set("metrics", this.#metrics);
     this.#metricsPersistedAt = now;
+    this.#metricsStoredEmpty = isEmpty(this.#metrics);
   }
 
   /** The newest model version any input has told this object about (the round its batches report on). */
@@ -173,7 +177,9 @@ export abstract class TierAggregator<I extends TierIdentity> extends DurableObje
         record(m, "fedge_accumulator_bytes", log.memoryBytes, { tier: this.tier });
         this.onSeal(this.#identity ?? id, m, now);
         this.#metrics = emptyMetrics();
-        this.meta.set("metrics", this.#metrics);
+        // The metrics travel with the batch; the stored ones (persistMetrics) are reset with it.
+        if (!this.#metricsStoredEmpty) this.meta.set("metrics", this.#metrics);
+        this.#metricsStoredEmpty = true;
         return m;
       },
       due: (log, now) => this.#due(this.#identity ?? id, log, now),

@@ -204,3 +204,29 @@ describe("the cluster's state after eviction", () => {
     expect(await openSum()).toEqual(before);
   });
 });
+
+describe("metrics a tier stored", () => {
+  it("are reset in the transaction that seals them into a batch: after the region's flush none are left to send again", async () => {
+    // Prepare: the region stores the metrics it merges from its cluster's partial (persistMetrics).
+    const s = await setup("metrics-reset", 2);
+    const storedMetrics = (stub: DurableObjectStub) =>
+      runInDurableObject(stub, (_instance, state) =>
+        state.storage.sql
+          .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'metrics'")
+          .toArray()
+          .map((r) => JSON.parse(r.value)),
+      );
+
+    // Execute: the version closes, so the cluster and the region each seal and send a batch.
+    for (const i of [0, 1]) expect((await s.send(i)).status).toBe(202);
+    await waitForVersion("metrics-reset", 1);
+
+    // Assert: both hold an empty set (or none), so an eviction now would not send a metric twice.
+    for (const stub of [s.cluster, s.region]) {
+      const stored = await storedMetrics(stub);
+      expect(
+        stored.every((m) => Object.keys(m.counters).length === 0 && Object.keys(m.histograms).length === 0),
+      ).toBe(true);
+    }
+  });
+});
