@@ -149,6 +149,8 @@ export interface Redirect {
 const LOW_BATTERY_RETRY_SECONDS = 900;
 /** The refusals of flow control (durable-objects/cluster-flow.ts): load shed, not updates judged. */
 const SHED_CODES: ReadonlySet<string> = new Set(["overloaded", "rate_limited", "window_full"]);
+/** The log id of a secure round's unmasked sum starts with this (device updates' are `device:updateId`). */
+const SECURE_SUM = "secagg:";
 /** How often the alarm prunes receipts and assignments nobody can use any more. */
 const HOUSEKEEPING_MS = 3600_000;
 
@@ -540,7 +542,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const staleness = Math.max(0, (this.newestVersion() ?? version) - version);
       await this.commit(id, (log, now) => {
         if (!this.#rounds.complete(version)) return;
-        const key = `secagg:${version}`;
+        const key = `${SECURE_SUM}${version}`;
         const norm = log.measure(Codec.DenseF32, payload);
         const scale = stalenessWeight(id.staleness, staleness);
         // Each survivor once: the counts the privacy accountant needs (storage/aggregation-log.ts).
@@ -595,10 +597,13 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     return value;
   }
 
-  /** At a flush: the share of the active members that had contributed to the newest version. */
+  /**
+   * At a flush: the batch's norms kept (the clipping window), its updates judged, and the
+   * share of the active members that had contributed to the newest version recorded.
+   */
   protected override onSeal(id: ClusterIdentity, m: MetricSet, now: number): void {
     // From the log, not memory: this update's norm is logged before it is remembered.
-    keepNorms(this.ctx.storage.sql, this.log(id).norms(null), normWindow(id));
+    keepNorms(this.ctx.storage.sql, this.#openNorms(id), normWindow(id));
     if (id.trust.detect) this.#judge(id, m, now);
     if (id.controller) {
       const inputs = this.log(id)
@@ -822,11 +827,16 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   #recentNorms(id: ClusterIdentity): number[] {
     // norm_batches: the norms up to the last seal (a batch still waiting for its parent
     // included); the log: the open inputs' norms since.
-    this.#norms ??= [
-      ...sealedNorms(this.ctx.storage.sql).slice(-normWindow(id)),
-      ...this.log(id).norms(null),
-    ];
+    this.#norms ??= [...sealedNorms(this.ctx.storage.sql).slice(-normWindow(id)), ...this.#openNorms(id)];
     return this.#norms;
+  }
+
+  /** The open batch's device updates' norms (a secure round's sum is n updates, not one), in log order. */
+  #openNorms(id: ClusterIdentity): number[] {
+    return this.log(id)
+      .norms(null)
+      .filter((input) => !input.id.startsWith(SECURE_SUM))
+      .map((input) => input.norm);
   }
 }
 

@@ -412,15 +412,14 @@ export class AggregationLog {
     });
   }
 
-  /** The norms of the open batch's inputs (null) or of the sealed batch `batch`, in log order. */
-  norms(batch: number | null): number[] {
+  /** The ids and norms of the open batch's inputs (null) or of the sealed batch `batch`, in log order. */
+  norms(batch: number | null): { id: string; norm: number }[] {
     return this.#sql
-      .exec<{ norm: number }>(
-        "SELECT norm FROM log_inputs WHERE seqno > ? AND seqno <= ? ORDER BY seqno",
+      .exec<{ id: string; norm: number }>(
+        "SELECT id, norm FROM log_inputs WHERE seqno > ? AND seqno <= ? ORDER BY seqno",
         ...this.#range(batch),
       )
-      .toArray()
-      .map((r) => r.norm);
+      .toArray();
   }
 
   /** Bytes the running sums hold (the open batch's and the sealed one's accumulators). */
