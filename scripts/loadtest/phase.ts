@@ -35,7 +35,7 @@ export interface PhaseSetup {
   /** Settling: at least the first (the tiers' waits), at most the second. */
   settleMs: [number, number];
   /** Reads the service's SQLite rows written so far, by tier (fedge's harness entry). */
-  rows?: () => Promise<Record<string, number>>;
+  rows?: () => Promise<Record<string, number> | null>;
 }
 
 export async function measure(

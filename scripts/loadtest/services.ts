@@ -24,8 +24,8 @@ export type RowsWritten = Record<"cluster" | "region" | "coordinator" | "directo
 
 export interface Services {
   fedge: Transport;
-  /** The rows fedge's workerd has written so far (counted by the harness entry). */
-  fedgeRows(): Promise<RowsWritten>;
+  /** The rows fedge's workerd has written so far (counted by the harness entry); null if it does not answer. */
+  fedgeRows(): Promise<RowsWritten | null>;
   adminToken: string;
   fedgeMeter: ProcessMeter;
   bare: BareService;
@@ -79,7 +79,13 @@ export async function startServices(
   }
   return {
     fedge: { fetch: (path, init) => fedge.fetch(path, init) },
-    fedgeRows: async () => (await (await fedge.fetch("/__loadtest/rows")).json()) as RowsWritten,
+    fedgeRows: async () => {
+      try {
+        return (await (await fedge.fetch("/__loadtest/rows")).json()) as RowsWritten;
+      } catch {
+        return null; // not answering (restarting): this phase's rows are unknown
+      }
+    },
     adminToken: fedge.adminToken,
     fedgeMeter,
     bare,
