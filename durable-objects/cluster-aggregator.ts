@@ -181,12 +181,6 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     this.#rounds = new SecureRounds(sql, new BlobStore(sql));
     // Keyed tables WITHOUT ROWID, and no AUTOINCREMENT: an upload writes one B-tree page per
     // table, not also a rowid index's page and sqlite_sequence's (docs/benchmarks.md).
-    ensureTable(
-      sql,
-      "receipts",
-      "CREATE TABLE IF NOT EXISTS receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID",
-      isWithoutRowid,
-    );
     this.#members = new ClusterMembers(sql);
     this.#compression = new ClusterCompression(sql, this.meta);
     ensureTable(
@@ -331,11 +325,11 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     return attempt(async () => {
       const id = this.configure(setup);
       const key = `${update.device}:${update.updateId}`;
-      const sql = this.ctx.storage.sql;
-      const [seen] = sql
-        .exec<{ received_at: number }>("SELECT received_at FROM receipts WHERE key = ?", key)
-        .toArray();
-      if (seen) return receiptFor(update.updateId, seen.received_at);
+      // A resend (the same frame, so the same base version) gets the original receipt.
+      const assignment = this.#members.assignment(update.device, update.baseVersion);
+      if (assignment?.update_key === key && assignment.received_at !== null) {
+        return receiptFor(update.updateId, assignment.received_at);
+      }
       // A member that moved: an assignment still here is used here; one it took along, there.
       const movedTo = this.#members.movedTo(update.device);
       if (movedTo !== null && this.#members.handedOver(update.device, update.baseVersion)) {
@@ -360,7 +354,6 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           `update is ${staleness} versions old (base ${update.baseVersion}, current ${currentVersion}); the task accepts at most ${id.maxStaleness}`,
         );
       }
-      const assignment = this.#members.assignment(update.device, update.baseVersion);
       if (!assignment) {
         throw new FedgeError(
           "not_assigned",
@@ -379,8 +372,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
       const scale = weight * stalenessWeight(id.staleness, staleness) * clip;
       const m = this.metrics();
       const receipt = await this.commit(id, (log, now) => {
-        sql.exec("INSERT INTO receipts (key, received_at) VALUES (?, ?)", key, now);
-        this.#members.contribute(update.device, update.baseVersion, key);
+        this.#members.contribute(update.device, update.baseVersion, key, now);
         if (id.controller)
           this.#compression.uploaded(update.device, update.baseVersion, update.payload.byteLength);
         this.#members.markActive(update.device, currentVersion);
@@ -398,6 +390,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
             norm,
             // Counted per device only where privacy is accounted for: the counts ride up the tree.
             devices: id.unitWeights ? { [update.device]: 1 } : undefined,
+            version: update.baseVersion,
           },
           now,
         );
@@ -550,10 +543,21 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
           ? Object.fromEntries(unmasked.survivors.map((d) => [d, 1]))
           : undefined;
         log.append(
-          { id: key, source: key, codec: Codec.DenseF32, payload, scale, weight: n, count: n, norm, devices },
+          {
+            id: key,
+            source: key,
+            codec: Codec.DenseF32,
+            payload,
+            scale,
+            weight: n,
+            count: n,
+            norm,
+            devices,
+            version,
+          },
           now,
         );
-        for (const device of unmasked.survivors) this.#members.contribute(device, version, key);
+        for (const device of unmasked.survivors) this.#members.contribute(device, version, key, null);
         count(this.metrics(), "fedge_updates_accepted_total", {}, n);
         this.#changed();
       });
@@ -611,7 +615,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
         .map((input) => ({
           ...input,
           device: input.source,
-          version: this.#members.assignmentOf(input.id)?.version ?? -1,
+          version: input.version ?? -1,
         }));
       this.#compression.judge(inputs, id.dim);
     }
@@ -630,11 +634,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const inputs: BatchInput[] = this.log(id)
       .inputs(null)
       .map((input) => {
-        const assignment = this.#members.assignmentOf(input.id);
+        const assignment =
+          input.version === undefined ? undefined : this.#members.assignment(input.source, input.version);
         return {
           ...input,
           device: input.source,
-          version: assignment?.version ?? -1,
+          version: input.version ?? -1,
           elapsedMs: assignment ? input.receivedAt - assignment.assigned_at : null,
         };
       });
@@ -727,7 +732,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
     const times: number[] = [];
     const phase = id.secure ? this.#rounds.nextDeadline() : null;
     if (phase !== null) times.push(phase);
-    const receipts = this.ctx.storage.sql.exec("SELECT 1 FROM receipts LIMIT 1").toArray().length > 0;
+    const receipts = this.#members.hasReceipts();
     if (this.#telemetrySince === undefined) this.#telemetrySince = this.#members.oldestTelemetry();
     const silentSince = this.#telemetrySince;
     if (receipts || silentSince !== null) {
@@ -744,8 +749,7 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   protected override async housekeep(id: ClusterIdentity, now: number): Promise<void> {
     this.#housekeptAt = now;
     this.meta.set("housekept", now);
-    const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM receipts WHERE received_at < ?", now - id.retention.receiptsMs);
+    this.#members.forgetReceiptsBefore(now - id.retention.receiptsMs);
     this.#members.eraseTelemetry(now - id.retention.telemetryMs);
     this.#telemetrySince = undefined;
     const newest = this.newestVersion();

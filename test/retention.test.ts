@@ -36,7 +36,10 @@ describe("retention (task config `retention`)", () => {
       runInDurableObject(stub, (_i, state) => {
         const sql = state.storage.sql;
         return {
-          receipts: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM receipts").one().n,
+          // An accepted update's receipt is its assignment's received_at (durable-objects/storage/cluster-members.ts).
+          receipts: sql
+            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM assignments WHERE received_at IS NOT NULL")
+            .one().n,
           telemetry: sql
             .exec<{ n: number }>(
               "SELECT COUNT(*) AS n FROM members WHERE battery IS NOT NULL OR network IS NOT NULL",

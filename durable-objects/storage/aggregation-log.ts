@@ -47,6 +47,8 @@ export interface LogInput {
   devices?: DeviceCounts | undefined;
   /** For a partial: when the oldest device update inside it was acknowledged (default: now). */
   firstAt?: number;
+  /** The model version a device update was trained from (its base version), where the tier records it. */
+  version?: number | undefined;
 }
 
 /** An input that was acknowledged but whose batch its parent refused for good. */
@@ -166,7 +168,7 @@ export class AggregationLog {
     }
     // One B-tree, each row written once and deleted once: no AUTOINCREMENT (a new seqno
     // follows the largest row, so ORDER BY seqno is arrival order), no index on id (an input
-    // is logged once: the cluster's receipts and a tier's log_received see to it), no batch
+    // is logged once: the cluster's assignments and a tier's log_received see to it), no batch
     // mark. A log created with any of them is rebuilt (and one from before device counts
     // gets the column).
     ensureTable(
@@ -176,9 +178,10 @@ export class AggregationLog {
       seqno INTEGER PRIMARY KEY,
       id TEXT NOT NULL, source TEXT NOT NULL, codec INTEGER NOT NULL,
       scale REAL NOT NULL, weight REAL NOT NULL, count INTEGER NOT NULL, norm REAL NOT NULL,
-      received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB, devices TEXT)`,
+      received_at INTEGER NOT NULL, first_at INTEGER NOT NULL, payload BLOB, devices TEXT, version INTEGER)`,
       (definition) => !/AUTOINCREMENT|UNIQUE|batch INTEGER/.test(definition),
     );
+    addColumn(sql, "log_inputs", "version", "INTEGER");
     sql.exec(`CREATE TABLE IF NOT EXISTS log_dead_letters (
       id TEXT PRIMARY KEY, source TEXT NOT NULL, count INTEGER NOT NULL, weight REAL NOT NULL,
       seq INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL)`);
@@ -257,7 +260,7 @@ export class AggregationLog {
     // A payload that fits a row is stored in it: one row written, and one deleted, per input.
     const inline = input.payload.byteLength <= CHUNK_BYTES;
     this.#sql.exec(
-      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, received_at, first_at, payload, devices) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO log_inputs (id, source, codec, scale, weight, count, norm, received_at, first_at, payload, devices, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       input.id,
       input.source,
       input.codec,
@@ -269,6 +272,7 @@ export class AggregationLog {
       input.firstAt ?? now,
       inline ? ownBuffer(input.payload) : null,
       input.devices ? JSON.stringify(input.devices) : null,
+      input.version ?? null,
     );
     if (!inline) this.#blobs.put(`log:${input.id}`, input.payload);
     addTo(this.#open, input.codec, input.payload, { ...input, firstAt: input.firstAt ?? now });
@@ -389,8 +393,9 @@ export class AggregationLog {
         norm: number;
         received_at: number;
         payload: ArrayBuffer | null;
+        version: number | null;
       }>(
-        `SELECT id, source, codec, scale, weight, count, norm, received_at, payload FROM log_inputs
+        `SELECT id, source, codec, scale, weight, count, norm, received_at, payload, version FROM log_inputs
          WHERE seqno > ? AND seqno <= ? ORDER BY seqno`,
         ...this.#range(batch),
       )
@@ -408,6 +413,7 @@ export class AggregationLog {
         count: r.count,
         norm: r.norm,
         receivedAt: r.received_at,
+        version: r.version ?? undefined,
       };
     });
   }

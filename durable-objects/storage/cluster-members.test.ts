@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { ClusterMembers } from "./cluster-members";
 
 /** Runs `fn` against the real SQLite storage of a fresh Durable Object. */
-function withMembers<T>(name: string, fn: (members: ClusterMembers) => T): Promise<T> {
+function withMembers<T>(name: string, fn: (members: ClusterMembers, sql: SqlStorage) => T): Promise<T> {
   return runInDurableObject(env.DIRECTORY.getByName(name), (_instance, state) =>
-    fn(new ClusterMembers(state.storage.sql)),
+    fn(new ClusterMembers(state.storage.sql), state.storage.sql),
   );
 }
 
@@ -28,7 +28,7 @@ describe("a moved member", () => {
       m.seen("d", 1, null, null);
       m.assign("d", 3, 100);
       m.assign("d", 4, 200);
-      m.contribute("d", 3, "d:u3");
+      m.contribute("d", 3, "d:u3", 150);
       m.quarantine("d", 9_000);
       m.moveAway([{ device: "d", cluster: 7 }]);
       expect(m.movedTo("d")).toBe(7);
@@ -56,7 +56,7 @@ describe("a moved member", () => {
       m.adopt("d", handover);
       m.adopt("d", handover);
       expect(m.movedTo("d")).toBeNull();
-      expect(m.assignment("d", 4)).toEqual({ update_key: null });
+      expect(m.assignment("d", 4)).toEqual({ assigned_at: 200, update_key: null, received_at: null });
       expect(m.quarantinedUntil("d")).toBe(9_000);
     }));
 
@@ -77,14 +77,14 @@ describe("a moved member", () => {
 });
 
 describe("stale assignments", () => {
-  it("are forgotten, and each member's that never got an update is counted (not one contributed to or handed over)", () =>
+  it("are forgotten, but for one contributed to (it holds the update's receipt), and each member's that never got an update is counted (not one contributed to or handed over)", () =>
     withMembers("members-expire", (m) => {
       for (const d of ["a", "b", "c"]) m.seen(d, 1, null, null);
       m.assign("a", 1, 10);
       m.assign("a", 2, 20);
       m.assign("a", 5, 50); // not stale yet
       m.assign("b", 1, 10);
-      m.contribute("b", 1, "b:u1");
+      m.contribute("b", 1, "b:u1", 10);
       m.assign("c", 2, 20);
       m.moveAway([{ device: "c", cluster: 3 }]);
       m.handOver("c");
@@ -93,8 +93,9 @@ describe("stale assignments", () => {
       expect(m.expireAssignmentsBefore(5)).toEqual(new Map([["a", 2]]));
 
       expect(m.assignment("a", 1)).toBeUndefined();
-      expect(m.assignment("b", 1)).toBeUndefined();
-      expect(m.assignment("a", 5)).toEqual({ update_key: null });
+      expect(m.assignment("b", 1)).toEqual({ assigned_at: 10, update_key: "b:u1", received_at: 10 });
+      expect(m.assignment("c", 2)).toBeUndefined(); // handed over
+      expect(m.assignment("a", 5)).toEqual({ assigned_at: 50, update_key: null, received_at: null });
       expect(m.expireAssignmentsBefore(5)).toEqual(new Map());
     }));
 });
@@ -116,5 +117,42 @@ describe("a check-in", () => {
       expect([activeAt(6), activeAt(7)]).toEqual([1, 0]);
       m.seen("e", 6, null, null, 6); // a new member that may train is active at once
       expect(activeAt(6)).toBe(2);
+    }));
+});
+
+describe("a receipt", () => {
+  it("is kept with its assignment past the version's staleness, until forgotten by its own retention", () =>
+    withMembers("members-receipts", (m) => {
+      m.seen("d", 1, null, null, 3);
+      m.assign("d", 3, 100);
+      m.assign("d", 4, 110);
+      m.contribute("d", 3, "d:u3", 150);
+      expect(m.assignment("d", 3)).toEqual({ assigned_at: 100, update_key: "d:u3", received_at: 150 });
+      expect(m.hasReceipts()).toBe(true);
+      // Versions 3 and 4 go stale: the unused assignment goes (a timeout), the receipt stays.
+      expect(m.expireAssignmentsBefore(10)).toEqual(new Map([["d", 1]]));
+      expect(m.assignment("d", 4)).toBeUndefined();
+      expect(m.assignment("d", 3)?.received_at).toBe(150);
+      m.forgetReceiptsBefore(150); // not yet: accepted at 150
+      expect(m.hasReceipts()).toBe(true);
+      m.forgetReceiptsBefore(151);
+      expect(m.assignment("d", 3)).toBeUndefined();
+      expect(m.hasReceipts()).toBe(false);
+    }));
+
+  it("kept in a receipts table by an older version moves into its assignment; the table goes", () =>
+    withMembers("members-receipts-fold", (members, sql) => {
+      // Prepare: a receipt for an assignment still here, and one whose assignment is gone.
+      members.assign("d", 3, 100);
+      members.contribute("d", 3, "d:u3", null);
+      sql.exec("CREATE TABLE receipts (key TEXT PRIMARY KEY, received_at INTEGER NOT NULL) WITHOUT ROWID");
+      sql.exec("INSERT INTO receipts (key, received_at) VALUES ('d:u3', 150), ('d:u1', 90)");
+
+      // Execute: the schema set-up, as the cluster wakes with this version.
+      const woken = new ClusterMembers(sql);
+
+      // Assert
+      expect(woken.assignment("d", 3)).toEqual({ assigned_at: 100, update_key: "d:u3", received_at: 150 });
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'receipts'").toArray()).toEqual([]);
     }));
 });

@@ -5,7 +5,7 @@
  * (durable-objects/cluster-aggregator.ts) read and write through this.
  */
 import type { ReputationState } from "../../shared/trust/index";
-import { ensureTable, isWithoutRowid } from "./schema";
+import { addColumn, ensureTable, isWithoutRowid } from "./schema";
 
 export type MemberRow = {
   device: string;
@@ -29,6 +29,8 @@ export interface Handover {
   quarantinedUntil: number | null;
 }
 
+export type Assignment = { assigned_at: number; update_key: string | null; received_at: number | null };
+
 /** The mark an assignment handed to another cluster carries instead of an update key. */
 const HANDED_OVER = "moved";
 
@@ -42,14 +44,18 @@ export class ClusterMembers {
       active_version INTEGER, battery TEXT, network TEXT, reputation TEXT, quarantined_until INTEGER,
       detections INTEGER NOT NULL DEFAULT 0, last_detection TEXT)`);
     // WITHOUT ROWID: a check-in's assignment is one B-tree page written, not also an index's.
+    // An assignment the device contributed to is also the update's receipt (received_at):
+    // one row written per upload, and kept as long as receipts are (retention.receiptsHours).
     ensureTable(
       sql,
       "assignments",
       `CREATE TABLE IF NOT EXISTS assignments (
       device TEXT NOT NULL, version INTEGER NOT NULL, assigned_at INTEGER NOT NULL, update_key TEXT,
-      PRIMARY KEY (version, device)) WITHOUT ROWID`,
+      received_at INTEGER, PRIMARY KEY (version, device)) WITHOUT ROWID`,
       isWithoutRowid,
     );
+    addColumn(sql, "assignments", "received_at", "INTEGER");
+    foldReceiptsTable(sql);
     sql.exec("CREATE TABLE IF NOT EXISTS moves (device TEXT PRIMARY KEY, cluster INTEGER NOT NULL)");
     sql.exec(`CREATE TABLE IF NOT EXISTS queue (version INTEGER NOT NULL, device TEXT NOT NULL, queued_at INTEGER NOT NULL,
       PRIMARY KEY (version, device))`);
@@ -225,11 +231,14 @@ export class ClusterMembers {
     return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
   }
 
-  /** The device's assignment for a version: undefined if none, else the update key it contributed (or null). */
-  assignment(device: string, version: number): { update_key: string | null } | undefined {
+  /**
+   * The device's assignment for a version: undefined if none, else when it was given, the
+   * update key it contributed (or null), and when that update was accepted (its receipt).
+   */
+  assignment(device: string, version: number): Assignment | undefined {
     return this.#sql
-      .exec<{ update_key: string | null }>(
-        "SELECT update_key FROM assignments WHERE version = ? AND device = ?",
+      .exec<Assignment>(
+        "SELECT assigned_at, update_key, received_at FROM assignments WHERE version = ? AND device = ?",
         version,
         device,
       )
@@ -252,27 +261,35 @@ export class ClusterMembers {
     );
   }
 
-  contribute(device: string, version: number, updateKey: string): void {
+  /**
+   * The device's update `updateKey` was accepted for `version`: at `receivedAt`, the time
+   * its receipt gives (null for a share of a secure round's sum, which has no receipt).
+   */
+  contribute(device: string, version: number, updateKey: string, receivedAt: number | null): void {
     this.#sql.exec(
-      "UPDATE assignments SET update_key = ? WHERE version = ? AND device = ?",
+      "UPDATE assignments SET update_key = ?, received_at = ? WHERE version = ? AND device = ?",
       updateKey,
+      receivedAt,
       version,
       device,
     );
   }
 
-  /** The assignment an update was accepted under: its version and when it was given. */
-  assignmentOf(updateKey: string): { version: number; assigned_at: number } | undefined {
-    return this.#sql
-      .exec<{ version: number; assigned_at: number }>(
-        "SELECT version, assigned_at FROM assignments WHERE update_key = ?",
-        updateKey,
-      )
-      .toArray()[0];
+  /** Whether any receipt is kept (the hourly housekeeping has some to expire). */
+  hasReceipts(): boolean {
+    return (
+      this.#sql.exec("SELECT 1 FROM assignments WHERE received_at IS NOT NULL LIMIT 1").toArray().length > 0
+    );
+  }
+
+  /** Forgets the receipts of updates accepted before `before`, with their assignments. */
+  forgetReceiptsBefore(before: number): void {
+    this.#sql.exec("DELETE FROM assignments WHERE received_at < ?", before);
   }
 
   /**
-   * Assignments older than `version` can no longer be used (stale): forgotten. Returns the
+   * Assignments older than `version` can no longer be used (stale): forgotten, but for those
+   * holding a receipt (forgetReceiptsBefore's, on its own clock). Returns the
    * members whose assigned work never came, with how many such assignments each had (one
    * contributed to or handed to another cluster is not one of them).
    */
@@ -284,7 +301,7 @@ export class ClusterMembers {
         version,
       )
       .toArray();
-    this.#sql.exec("DELETE FROM assignments WHERE version < ?", version);
+    this.#sql.exec("DELETE FROM assignments WHERE version < ? AND received_at IS NULL", version);
     return new Map(unfulfilled.map((r) => [r.device, r.n]));
   }
 
@@ -344,4 +361,23 @@ export class ClusterMembers {
       .exec<MemberRow>("SELECT * FROM members ORDER BY joined_at DESC LIMIT ?", limit)
       .toArray();
   }
+}
+
+/**
+ * Before an accepted update's receipt was its assignment's received_at, receipts were a table
+ * of their own, keyed by update key. Each receipt whose assignment is still here moves into
+ * it. The rest belonged to assignments already forgotten, of versions past maxStaleness:
+ * a resend of one of those, once after the upgrade, is refused as stale instead of answered
+ * with its receipt (the update was counted either way).
+ */
+function foldReceiptsTable(sql: SqlStorage): void {
+  if (
+    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").toArray().length === 0
+  )
+    return;
+  sql.exec(
+    `UPDATE assignments SET received_at = (SELECT r.received_at FROM receipts r WHERE r.key = assignments.update_key)
+     WHERE update_key IS NOT NULL AND received_at IS NULL`,
+  );
+  sql.exec("DROP TABLE receipts");
 }
