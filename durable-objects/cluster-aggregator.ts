@@ -749,12 +749,12 @@ export class ClusterAggregator extends TierAggregator<ClusterIdentity> {
   protected override async housekeep(id: ClusterIdentity, now: number): Promise<void> {
     this.#housekeptAt = now;
     this.meta.set("housekept", now);
-    this.#members.forgetReceiptsBefore(now - id.retention.receiptsMs);
+    const newest = this.newestVersion();
+    const staleBefore = newest === undefined ? Number.MAX_SAFE_INTEGER : newest - id.maxStaleness;
+    this.#members.forgetReceiptsBefore(now - id.retention.receiptsMs, staleBefore);
     this.#members.eraseTelemetry(now - id.retention.telemetryMs);
     this.#telemetrySince = undefined;
-    const newest = this.newestVersion();
-    if (newest !== undefined)
-      this.#timeouts(id, this.#members.expireAssignmentsBefore(newest - id.maxStaleness), now);
+    if (newest !== undefined) this.#timeouts(id, this.#members.expireAssignmentsBefore(staleBefore), now);
     this.#members.forgetSettledMoves();
     if (!id.secure) return;
     const policy = id.secure;

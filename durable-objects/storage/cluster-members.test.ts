@@ -133,11 +133,25 @@ describe("a receipt", () => {
       expect(m.expireAssignmentsBefore(10)).toEqual(new Map([["d", 1]]));
       expect(m.assignment("d", 4)).toBeUndefined();
       expect(m.assignment("d", 3)?.received_at).toBe(150);
-      m.forgetReceiptsBefore(150); // not yet: accepted at 150
+      m.forgetReceiptsBefore(150, 10); // not yet: accepted at 150
       expect(m.hasReceipts()).toBe(true);
-      m.forgetReceiptsBefore(151);
+      m.forgetReceiptsBefore(151, 10);
       expect(m.assignment("d", 3)).toBeUndefined();
       expect(m.hasReceipts()).toBe(false);
+    }));
+
+  it("past its retention, goes, but its assignment stays while the version is not stale: it is also the device's vote", () =>
+    withMembers("members-receipts-vote", (m) => {
+      m.seen("d", 1, null, null, 3);
+      m.assign("d", 3, 100);
+      m.contribute("d", 3, "d:u3", 150);
+      m.forgetReceiptsBefore(10_000, 3); // version 3 is not stale yet: the receipt goes, the vote stays
+      expect(m.assignment("d", 3)).toEqual({ assigned_at: 100, update_key: "d:u3", received_at: null });
+      expect(m.hasReceipts()).toBe(false);
+      expect(m.expireAssignmentsBefore(3)).toEqual(new Map());
+      expect(m.assignment("d", 3)?.update_key).toBe("d:u3");
+      expect(m.expireAssignmentsBefore(4)).toEqual(new Map()); // stale now: gone, and not a timeout
+      expect(m.assignment("d", 3)).toBeUndefined();
     }));
 
   it("kept in a receipts table by an older version moves into its assignment; the table goes", () =>

@@ -282,9 +282,15 @@ export class ClusterMembers {
     );
   }
 
-  /** Forgets the receipts of updates accepted before `before`, with their assignments. */
-  forgetReceiptsBefore(before: number): void {
-    this.#sql.exec("DELETE FROM assignments WHERE received_at < ?", before);
+  /**
+   * Forgets the receipts of updates accepted before `before`: with their assignments, of
+   * versions before `staleBefore`; the receipt alone for a version not yet stale, whose
+   * assignment is still the device's one vote for it (a retention shorter than a round
+   * must not reopen it) and goes when the version does (expireAssignmentsBefore).
+   */
+  forgetReceiptsBefore(before: number, staleBefore: number): void {
+    this.#sql.exec("DELETE FROM assignments WHERE received_at < ? AND version < ?", before, staleBefore);
+    this.#sql.exec("UPDATE assignments SET received_at = NULL WHERE received_at < ?", before);
   }
 
   /**
