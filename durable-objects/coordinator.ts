@@ -42,6 +42,7 @@ import { BlobStore } from "./storage/blob-store";
 import { Meta } from "./storage/meta";
 import { putModel, readWeights } from "./storage/model-store";
 import { loadOptimizerState, resetOptimizerState, saveOptimizerState } from "./storage/optimizer-state";
+import { tableExists } from "./storage/schema";
 import { TaskRecords } from "./storage/task-records";
 import { directoryStubs, regionStub } from "./stubs";
 import {
@@ -565,12 +566,7 @@ export class Coordinator extends DurableObject<Env> {
 
   /** The task, or undefined — without creating any storage when this object has none. */
   #task(): TaskRecord | undefined {
-    if (!this.#store) {
-      const tables = this.ctx.storage.sql
-        .exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
-        .toArray();
-      if (tables.length === 0) return undefined;
-    }
+    if (!this.#store && !tableExists(this.ctx.storage.sql, "meta")) return undefined;
     return this.#open().meta.get<TaskRecord>("task");
   }
 

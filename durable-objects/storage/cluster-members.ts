@@ -5,7 +5,7 @@
  * (durable-objects/cluster-aggregator.ts) read and write through this.
  */
 import type { ReputationState } from "../../shared/trust/index";
-import { addColumn, ensureTable, isWithoutRowid } from "./schema";
+import { addColumn, ensureTable, isWithoutRowid, tableExists } from "./schema";
 
 export type MemberRow = {
   device: string;
@@ -377,10 +377,7 @@ export class ClusterMembers {
  * with its receipt (the update was counted either way).
  */
 function foldReceiptsTable(sql: SqlStorage): void {
-  if (
-    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'receipts'").toArray().length === 0
-  )
-    return;
+  if (!tableExists(sql, "receipts")) return;
   sql.exec(
     `UPDATE assignments SET received_at = (SELECT r.received_at FROM receipts r WHERE r.key = assignments.update_key)
      WHERE update_key IS NOT NULL AND received_at IS NULL`,

@@ -4,6 +4,7 @@
  * transaction, as many of the newest as cover the window. The open batch's norms are in the
  * aggregation log itself (AggregationLog.norms).
  */
+import { tableExists } from "./schema";
 
 /** Creates the table, folding in a `norms` table of one row per update if an older version left one. */
 export function createNormBatches(sql: SqlStorage): void {
@@ -38,15 +39,13 @@ export function sealedNorms(sql: SqlStorage): number[] {
  * keeps: the rest become one batch, and the table goes. Run with the schema.
  */
 function foldNormsTable(sql: SqlStorage): void {
-  const exists = (table: string) =>
-    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", table).toArray().length > 0;
-  if (!exists("norms")) return;
+  if (!tableExists(sql, "norms")) return;
   const norms = sql
     .exec<{ norm: number }>("SELECT norm FROM norms ORDER BY id")
     .toArray()
     .map((r) => r.norm);
   const open =
-    exists("log_inputs") && exists("log_batches")
+    tableExists(sql, "log_inputs") && tableExists(sql, "log_batches")
       ? sql
           .exec<{ n: number }>(
             "SELECT COUNT(*) AS n FROM log_inputs WHERE seqno > COALESCE((SELECT MAX(upto) FROM log_batches), 0)",

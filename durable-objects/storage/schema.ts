@@ -12,6 +12,12 @@ export function hasColumn(sql: SqlStorage, table: string, column: string): boole
     .some((c) => c.name === column);
 }
 
+export function tableExists(sql: SqlStorage, table: string): boolean {
+  return (
+    sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", table).toArray().length > 0
+  );
+}
+
 /** ensureTable's `current` for a table that must be stored WITHOUT ROWID. */
 export function isWithoutRowid(definition: string): boolean {
   return definition.includes("WITHOUT ROWID");
