@@ -319,4 +319,58 @@ describe("the cluster's detectors and the global model", () => {
     expect(judgement.factors.get("clean:u")).toBe(1);
     expect(judgement.factors.get("other:u")).toBe(1);
   });
+
+  it("flags a norm at 7× its cluster's recent median and spares one at 5× (the scenario's honest norms: 5.2×, once 6.7×)", () => {
+    // Prepare: eight recent norms around 1 (median 1); updates along one direction with
+    // disagreement, one scaled to 7× the median, one to 5×, two ordinary.
+    const d = seeded(1);
+    const along = (s: number, norm: number) => {
+      const u = d.map((x, j) => x + 0.5 * seeded(10 * s)[j]!);
+      const size = Math.hypot(...u);
+      return u.map((x) => (x * norm) / size);
+    };
+    const recent = [0.8, 0.9, 0.95, 1, 1, 1.05, 1.1, 1.2];
+    const inputs = [
+      input("scaled", along(2, 7)),
+      input("large", along(3, 5)),
+      input("a", along(4, 1)),
+      input("b", along(5, 0.9)),
+    ];
+
+    // Execute
+    const judgement = new ClusterTrust().judge(inputs, DIM, policy, new Map(), recent, 0);
+
+    // Assert
+    const kinds = (device: string) =>
+      judgement.detections.filter((x) => x.device === device).map((x) => x.verdict.kind);
+    expect(kinds("scaled")).toEqual(["norm-outlier"]);
+    expect(judgement.factors.get("scaled:u")).toBe(0);
+    expect(kinds("large")).toEqual([]);
+    expect(judgement.detections.map((x) => x.device)).toEqual(["scaled"]);
+  });
+
+  it("judges norms in a cluster's first batch, from three norms — the batch's own", () => {
+    // Prepare: version 0, nothing sealed before: three updates, one of them ×10.
+    const d = seeded(1);
+    const inputs = [2, 3, 4].map((s, k) =>
+      input(
+        `d${k}`,
+        d.map((x, j) => (k === 2 ? 10 : 1) * (x + 0.5 * seeded(10 * s)[j]!)),
+        0,
+      ),
+    );
+
+    // Execute
+    const judgement = new ClusterTrust().judge(
+      inputs,
+      DIM,
+      policy,
+      new Map(),
+      inputs.map((i) => i.norm),
+      0,
+    );
+
+    // Assert
+    expect(judgement.detections.map((x) => [x.device, x.verdict.kind])).toEqual([["d2", "norm-outlier"]]);
+  });
 });

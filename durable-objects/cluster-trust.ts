@@ -80,8 +80,22 @@ export interface Judgement {
 
 /** How many recent uploads' digests a cluster remembers for replay detection. */
 const RECENT_UPLOADS = 200;
-/** A norm within this many medians of the recent median is never an outlier: only 8× the median or more is. */
-const NORM_SPREAD = 7;
+/**
+ * A norm within this many medians of the recent median is never an outlier: only 6.5× the
+ * median or more is. In the spam scenario (seeds 1–6, twice each, the clean, attacked and
+ * honest-only runs) honest updates stayed below 5.2× their cluster's median in the first
+ * 18 runs and reached 6.7× once in the next 18 (one honest device of 100 flagged once);
+ * each ×10-scaled device sent at least one update at 7.8× or more — on seed 5 at most 7.8×
+ * and 7.9×, which the earlier bound, 8×, let through. A miss costs more than a false flag:
+ * a scaled update moves the model, a flagged honest one loses its weight once.
+ */
+const NORM_SPREAD = 5.5;
+/**
+ * The norm test judges from this many recent norms on (the update's own and its batch's
+ * among them): a cluster's first batch, 3–4 updates on version 0, is where a scaled update
+ * stands out most (every device trains from the same model), and with 5 it went unjudged.
+ */
+const NORM_MIN_HISTORY = 3;
 /** The free-rider zero test: at or below this fraction of the median recent norm. */
 const ZERO_FRACTION = 0.001;
 /**
@@ -228,8 +242,11 @@ export class ClusterTrust {
       const others = inputs.flatMap((o, j) => (j !== k ? [{ deviceId: o.device, update: updates[j]! }] : []));
       const global = this.#global;
       const found = [
-        // Only the upper tail, and only far out: a norm up to 8× the median is honest spread.
-        normOutlier(input.norm, recentNorms, { minRelativeDeviation: NORM_SPREAD }),
+        // Only the upper tail, and only far out: a norm up to 6.5× the median is honest spread.
+        normOutlier(input.norm, recentNorms, {
+          minRelativeDeviation: NORM_SPREAD,
+          minHistory: NORM_MIN_HISTORY,
+        }),
         exactDuplicate(digests[k]!, [...this.#recent, ...digests.filter((_, j) => j !== k)]),
         // Against the batch and the other members' last updates on the same version: a Sybil
         // group's members train on the same model, but need not share a batch.
