@@ -82,12 +82,13 @@ export interface Judgement {
 const RECENT_UPLOADS = 200;
 /**
  * A norm within this many medians of the recent median is never an outlier: only 6.5× the
- * median or more is. In the spam scenario (seeds 1–6, twice each, the clean, attacked and
- * honest-only runs) honest updates stayed below 5.2× their cluster's median in the first
- * 18 runs and reached 6.7× once in the next 18 (one honest device of 100 flagged once);
- * each ×10-scaled device sent at least one update at 7.8× or more — on seed 5 at most 7.8×
- * and 7.9×, which the earlier bound, 8×, let through. A miss costs more than a false flag:
- * a scaled update moves the model, a flagged honest one loses its weight once.
+ * median or more is. In the spam scenario's clean, attacked and honest-only runs, honest
+ * updates stayed below 5.2× their cluster's median on seeds 1–6 (one logged run each) and
+ * reached 6.7× once in the 18 runs after this bound (one honest device of 100 flagged
+ * once); each ×10-scaled device sent at least one update at 7.8× or more — on seed 5 at
+ * most 7.8× and 7.9×, under the earlier bound, 8×, and one went undetected. A miss costs
+ * more than a false flag: a scaled update moves the model, a flagged honest one loses its
+ * weight once.
  */
 const NORM_SPREAD = 5.5;
 /**
