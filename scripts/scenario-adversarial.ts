@@ -21,7 +21,7 @@ import { ATTACK_KINDS, attackTrainer, SybilGroup } from "./scenario/attacks";
 import { type Detection, detectorsIn, readTrust, summarize, type TrustStatus } from "./scenario/detection";
 import { parseRobust, type Robust, robustName } from "./scenario/robust-option";
 import { type Role, roster } from "./scenario/roster";
-import { type RunOptions, type RunResult, runFederated } from "./simulate/run";
+import { type RunOptions, type RunResult, runFederated, splitShard } from "./simulate/run";
 
 const HELP = `usage: npm run scenario:adversarial [-- options]
 
@@ -122,10 +122,7 @@ const shards = partitionByLabel(
 );
 const test = split.test.map((m) => featurize(m, buckets));
 /** The part of shard i a device trains on (run.ts keeps a fifth back for evaluation). */
-const trainingPart = (i: number) => {
-  const shard = shards[i] ?? [];
-  return shard.slice(0, Math.max(1, Math.floor(shard.length * 0.8)));
-};
+const trainingPart = (i: number) => splitShard(shards[i] ?? []).train;
 
 const roles = roster({
   devices,

@@ -19,6 +19,7 @@ import { DEFAULT_TRAIN_OPTIONS, spamTrainer } from "../sdk/spam/trainer";
 import { cosine } from "../shared/trust/vectors";
 import { intOption, parseOptions, usageExit } from "./cli";
 import { roster } from "./scenario/roster";
+import { splitShard } from "./simulate/run";
 
 const HELP = `usage: npm run study:root-reference [-- options]
 
@@ -61,8 +62,6 @@ const model: SpamModel = { kind: "logistic", buckets: 1 << 16 };
 const training = DEFAULT_TRAIN_OPTIONS.logistic;
 const train = splitTrainTest(loadSpamAssassin()).train.map((m) => featurize(m, model.buckets));
 const shards = partitionByLabel(train, { clients: DEVICES, seed, alpha: 0.5 });
-// As the scenario: a fifth of each shard is kept back for evaluation.
-const part = (i: number) => shards[i]!.slice(0, Math.max(1, Math.floor(shards[i]!.length * 0.8)));
 const roles = roster({
   devices: DEVICES,
   clusterSize: 10,
@@ -93,7 +92,7 @@ const results: Result[] = rootSizes.map((size) => {
   shuffle(order, seededRandom(seed * 31_337 + size));
   const root = spamTrainer({ model, train: order.slice(0, size).map((i) => train[i]!), seed: seed + 17 });
   const devices = Array.from({ length: DEVICES }, (_, i) =>
-    spamTrainer({ model, train: part(i), seed: seed * 1000 + i }),
+    spamTrainer({ model, train: splitShard(shards[i]!).train, seed: seed * 1000 + i }),
   );
   const pick = seededRandom(seed * 7_919 + 3);
   const cosines: number[][] = Array.from({ length: DEVICES }, () => []);

@@ -71,6 +71,12 @@ export interface RunResult {
   budgetSpent: boolean;
 }
 
+/** A device's shard: what it trains on, and the fifth it keeps back for federated evaluation (at least one example trains). */
+export function splitShard<T>(shard: readonly T[]): { train: T[]; holdout: T[] } {
+  const cut = Math.max(1, Math.floor(shard.length * 0.8));
+  return { train: shard.slice(0, cut), holdout: shard.slice(cut) };
+}
+
 export async function runFederated(o: RunOptions): Promise<RunResult> {
   const service = await startLocalService(o.outdir === undefined ? {} : { outdir: o.outdir });
   try {
@@ -139,13 +145,11 @@ async function run(o: RunOptions, service: LocalService): Promise<RunResult> {
   };
 
   const fleet = devices.map((d, i) => {
-    const shard = o.shards[i] ?? [];
-    const cut = Math.max(1, Math.floor(shard.length * 0.8));
-    const honest = spamTrainer({ model: o.model, train: shard.slice(0, cut), seed: o.seed * 1000 + i });
+    const { train, holdout } = splitShard(o.shards[i] ?? []);
+    const honest = spamTrainer({ model: o.model, train, seed: o.seed * 1000 + i });
     return {
       state: d,
-      // A fifth of each shard stays on the device for federated evaluation.
-      holdout: shard.slice(cut),
+      holdout,
       trainer: o.trainer ? o.trainer(i, honest) : honest,
       client: new FedgeClient({
         baseUrl: "http://fedge.local",
